@@ -1,0 +1,7 @@
+"""``python -m romdeck``: the headless command line."""
+
+import sys
+
+from romdeck.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""emulation adapters."""

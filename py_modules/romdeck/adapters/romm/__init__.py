@@ -1,0 +1,1 @@
+"""romm adapters."""

@@ -1,0 +1,258 @@
+"""The ports services depend on, named by role. Adapters satisfy them structurally.
+
+Every method documents its errors with our hierarchy (:mod:`romdeck.errors`);
+adapters never leak aiohttp, sqlite3 or OSError exceptions through these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Protocol
+
+from romdeck.domain.auth import DeviceAuthorization, DevicePoll
+from romdeck.domain.models import (
+    Collection,
+    Platform,
+    RegistryEntry,
+    RomPage,
+    RomSummary,
+    ServerInfo,
+    SyncProgress,
+)
+from romdeck.domain.settings import Connection, Settings
+
+ProgressSink = Callable[[SyncProgress], None]
+"""Receives progress reports; must not block."""
+
+
+class RommCatalogApi(Protocol):
+    """Read access to a RomM server's library (an authenticated client).
+
+    Raises ``ServerUnreachableError``/``TlsError``, ``AuthRejectedError``,
+    ``MissingScopeError``, ``NotFoundError`` or ``BadResponseError``.
+    """
+
+    async def heartbeat(self) -> ServerInfo:
+        """``GET /api/heartbeat`` (no auth)."""
+        ...
+
+    async def list_platforms(self) -> list[Platform]:
+        """``GET /api/platforms``: every platform with its ``rom_count``."""
+        ...
+
+    async def list_collections(self) -> list[Collection]:
+        """``GET /api/collections``: the user's collections with their ``rom_ids``."""
+        ...
+
+    async def list_roms(
+        self,
+        *,
+        platform_ids: Sequence[int] = (),
+        collection_id: int | None = None,
+        updated_after: str | None = None,
+        offset: int = 0,
+        limit: int = 500,
+    ) -> RomPage:
+        """``GET /api/roms`` one page, with no file lists and the cheap-list flags off.
+
+        ``updated_after`` is an ISO datetime with an offset. Items are ordered by id.
+        """
+        ...
+
+    async def platform_rom_ids(self, platform_id: int) -> list[int]:
+        """All ROM ids of one platform (``GET /api/roms`` ``with_rom_id_index`` of a 1-item page)."""
+        ...
+
+    async def fetch_cover(self, path: str) -> tuple[bytes, str]:
+        """GET a server-relative asset path (raw spaces allowed): ``(body, content type)``."""
+        ...
+
+
+class RommAuthApi(Protocol):
+    """Unauthenticated sign-in calls against a server origin ``url``.
+
+    Raises ``ServerUnreachableError``/``TlsError``, ``AuthRejectedError`` (wrong
+    password), ``MissingScopeError``, ``ServerTooOldError`` or ``BadResponseError``.
+    """
+
+    async def heartbeat(self, connection: Connection) -> ServerInfo:
+        """``GET /api/heartbeat`` on ``connection.url``."""
+        ...
+
+    async def create_client_token(
+        self, connection: Connection, *, username: str, password: str, token_name: str
+    ) -> str:
+        """Password grant then ``POST /api/client-tokens``; returns the raw ``rmm_`` token."""
+        ...
+
+    async def check_token(self, connection: Connection) -> None:
+        """``GET /api/users/me`` with ``connection.token``; raises if rejected."""
+        ...
+
+    async def device_init(
+        self, connection: Connection, *, device_id: str, device_name: str
+    ) -> DeviceAuthorization:
+        """``POST /api/auth/device/init``."""
+        ...
+
+    async def device_poll(self, connection: Connection, device_code: str) -> DevicePoll:
+        """One ``POST /api/auth/device/token`` poll."""
+        ...
+
+
+class CoverFetcher(Protocol):
+    """Fetches a cover and returns it as PNG bytes (converting WebP/JPEG)."""
+
+    async def fetch_png(self, path: str) -> bytes:
+        """Raises ``NotFoundError`` (no such asset) or ``BadResponseError`` (not an image)."""
+        ...
+
+
+class CatalogStore(Protocol):
+    """The local mirror of the server's ROM list for the platforms we sync (SQLite).
+
+    Raises ``StateError`` when the database cannot be read or written.
+    """
+
+    def upsert_roms(self, roms: Iterable[RomSummary]) -> int:
+        """Insert or replace by ROM id; returns how many rows changed."""
+        ...
+
+    def delete_roms(self, rom_ids: Iterable[int]) -> int:
+        """Forget these ROMs; returns how many were known."""
+        ...
+
+    def rom_ids(self, platform_id: int) -> set[int]:
+        """Ids of the mirrored ROMs of one platform."""
+        ...
+
+    def counts(self) -> dict[int, int]:
+        """Mirrored ROM count per platform id."""
+        ...
+
+    def roms(self, *, platform_ids: Iterable[int], rom_ids: Iterable[int] = ()) -> list[RomSummary]:
+        """Mirrored ROMs on these platforms, plus these ROM ids wherever they are."""
+        ...
+
+    def watermark(self, platform_id: int) -> str | None:
+        """The newest ``updated_at`` fetched for a platform whose full fetch completed."""
+        ...
+
+    def set_watermark(self, platform_id: int, updated_at: str) -> None:
+        """Record a completed fetch of a platform up to ``updated_at``."""
+        ...
+
+    def clear_watermark(self, platform_id: int) -> None:
+        """Forget a platform's watermark (next sync fetches it whole)."""
+        ...
+
+
+class ShortcutRegistry(Protocol):
+    """Which Steam shortcut RomDeck made for which ROM, per Steam user (SQLite).
+
+    Raises ``StateError`` when the database cannot be read or written.
+    """
+
+    def entries(self, steam_user: str) -> dict[int, RegistryEntry]:
+        """Every entry of a Steam user, by ROM id."""
+        ...
+
+    def commit(
+        self,
+        steam_user: str,
+        *,
+        upserts: Sequence[RegistryEntry] = (),
+        removed_rom_ids: Sequence[int] = (),
+    ) -> None:
+        """Record applied shortcuts and removals in one transaction."""
+        ...
+
+    def set_cover_key(self, steam_user: str, rom_id: int, cover_key: str) -> None:
+        """Record that the cover ``cover_key`` was written for a ROM's shortcut."""
+        ...
+
+
+class ShortcutFile(Protocol):
+    """Steam's ``shortcuts.vdf`` of one Steam user, written directly (Steam not running).
+
+    Raises ``SteamNotFoundError``, ``CorruptFileError`` (file left untouched) or
+    ``DiskFullError``/``StateError`` on a failed write (the old file survives).
+    """
+
+    def users(self) -> list[str]:
+        """Steam user ids (``userdata/<id>``) that have a ``config`` folder."""
+        ...
+
+    def appids(self, steam_user: str) -> set[int]:
+        """The unsigned appids of every shortcut in the file, ours and foreign."""
+        ...
+
+    def apply(
+        self,
+        steam_user: str,
+        *,
+        upserts: Sequence[RegistryEntry],
+        removals: Sequence[int],
+    ) -> bool:
+        """Upsert these shortcuts (by appid) and remove these appids; keep everything else.
+
+        Writes atomically after backing up the previous file; returns False (and writes
+        nothing) when the file would not change.
+        """
+        ...
+
+
+class GridArtwork(Protocol):
+    """Steam's grid folder of one user (``userdata/<id>/config/grid``)."""
+
+    def write_portrait(self, steam_user: str, appid: int, png: bytes) -> None:
+        """Write ``{appid}p.png`` atomically."""
+        ...
+
+    def has_portrait(self, steam_user: str, appid: int) -> bool: ...
+
+    def remove(self, steam_user: str, appid: int) -> None:
+        """Remove every grid image of ``appid`` (portrait, wide, hero, logo, icon)."""
+        ...
+
+
+class SteamProcess(Protocol):
+    """Whether the Steam client is running on this machine."""
+
+    def is_running(self) -> bool: ...
+
+
+class SettingsStore(Protocol):
+    """``settings.json`` (mode 0600, atomic writes, corrupt file set aside and reported)."""
+
+    def load(self) -> Settings:
+        """Raises ``CorruptFileError`` after moving a corrupt file aside."""
+        ...
+
+    def save(self, settings: Settings) -> None: ...
+
+
+class SyncRunLog(Protocol):
+    """Sync runs recorded in the state database."""
+
+    def start(self, started_at: str) -> int:
+        """Record a started run; returns its id."""
+        ...
+
+    def finish(self, run_id: int, *, finished_at: str, status: str, summary: Mapping[str, object]) -> None: ...
+
+    def last(self) -> Mapping[str, object] | None:
+        """The newest run as ``{id, started_at, finished_at, status, summary}``."""
+        ...
+
+
+class Clock(Protocol):
+    """Wall and monotonic time (seconds)."""
+
+    def now_iso(self) -> str:
+        """UTC now as ISO-8601 with ``+00:00``."""
+        ...
+
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...

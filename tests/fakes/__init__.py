@@ -1,0 +1,1 @@
+"""Fakes of our Protocols with failure knobs."""
