@@ -1,0 +1,133 @@
+"""The sync plan: which shortcut each ROM should have, compared with what we made.
+
+Pure functions over value types. A plan is idempotent: applying it and planning again
+against the updated registry yields an empty plan.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+
+from romdeck.domain.models import (
+    Collection,
+    Platform,
+    RegistryEntry,
+    RomSummary,
+    ShortcutSpec,
+    SyncPlan,
+)
+
+COLLECTION_PREFIX = "RomM: "
+LAUNCH_PREFIX = "romdeck:"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def steam_collection_name(name: str) -> str:
+    """The Steam collection for a RomM platform or collection: ``"RomM: <name>"``."""
+    return COLLECTION_PREFIX + clean_text(name)
+
+
+def launch_options(rom_id: int) -> str:
+    """The shortcut's launch options, which the launcher parses: ``"romdeck:<rom id>"``."""
+    return f"{LAUNCH_PREFIX}{rom_id}"
+
+
+def quoted(path: str) -> str:
+    """A path quoted the way Steam stores ``Exe`` and ``StartDir``."""
+    return f'"{path}"'
+
+
+def clean_text(text: str) -> str:
+    """Collapse control characters (never valid in a VDF string) and outer blanks."""
+    return _CONTROL.sub(" ", text).strip()
+
+
+def shortcut_name(rom: RomSummary) -> str:
+    """RomM's ``name``, else ``fs_name_no_tags``, else ``fs_name``, cleaned for Steam."""
+    for candidate in (rom.name, rom.fs_name_no_tags, rom.fs_name):
+        name = clean_text(candidate)
+        if name:
+            return name
+    return f"RomM #{rom.id}"
+
+
+def desired_shortcuts(
+    roms: Iterable[RomSummary],
+    *,
+    platforms: Mapping[int, Platform],
+    collections: Sequence[Collection],
+    launcher: str,
+) -> dict[int, ShortcutSpec]:
+    """The shortcut each ROM should have, by ROM id.
+
+    Args:
+        roms: the ROMs to sync (already filtered to the user's selection); ROMs
+            missing from the server's filesystem are skipped (they cannot be played).
+        platforms: every platform by id, for collection names.
+        collections: the chosen RomM collections; each becomes a Steam collection too.
+        launcher: absolute path of ``bin/romdeck-launch``.
+    """
+    member_of: dict[int, list[str]] = {}
+    for collection in sorted(collections, key=lambda c: (c.name.casefold(), c.id)):
+        tag = steam_collection_name(collection.name)
+        for rom_id in collection.rom_ids:
+            member_of.setdefault(rom_id, []).append(tag)
+    exe = quoted(launcher)
+    start_dir = quoted(launcher.rpartition("/")[0] or "/")
+    desired: dict[int, ShortcutSpec] = {}
+    for rom in roms:
+        if rom.missing_from_fs:
+            continue
+        platform = platforms.get(rom.platform_id)
+        platform_name = platform.display_name if platform else rom.platform_slug
+        tags = [steam_collection_name(platform_name)]
+        tags += [t for t in member_of.get(rom.id, ()) if t not in tags]
+        desired[rom.id] = ShortcutSpec(
+            rom_id=rom.id,
+            app_name=shortcut_name(rom),
+            exe=exe,
+            start_dir=start_dir,
+            launch_options=launch_options(rom.id),
+            tags=tuple(tags),
+            cover_path=rom.cover_path,
+        )
+    return desired
+
+
+def plan_sync(
+    desired: Mapping[int, ShortcutSpec], registry: Mapping[int, RegistryEntry]
+) -> SyncPlan:
+    """Compare the wanted shortcuts with the registry: add, update, remove, unchanged.
+
+    Matching is by ROM id only, so a ROM renamed or moved on the server is updated
+    in place (keeping its appid), never duplicated. Outputs are ordered by ROM id.
+    """
+    add = tuple(desired[rom_id] for rom_id in sorted(desired.keys() - registry.keys()))
+    update: list[tuple[RegistryEntry, ShortcutSpec]] = []
+    unchanged = 0
+    for rom_id in sorted(desired.keys() & registry.keys()):
+        entry, spec = registry[rom_id], desired[rom_id]
+        if entry.spec == spec:
+            unchanged += 1
+        else:
+            update.append((entry, spec))
+    remove = tuple(registry[rom_id] for rom_id in sorted(registry.keys() - desired.keys()))
+    return SyncPlan(add=add, update=tuple(update), remove=remove, unchanged=unchanged)
+
+
+def allocate_appid(spec: ShortcutSpec, taken: set[int]) -> int:
+    """A shortcut id for a new shortcut, as Steam computes it, unique among ``taken``.
+
+    Steam's id is ``crc32(exe + name) | 0x80000000`` (unsigned 32-bit). Two ROMs with
+    the same name would collide, so on a collision the ROM id is mixed in until free.
+    """
+    seed = spec.exe + spec.app_name
+    appid = (zlib.crc32(seed.encode("utf-8")) & 0xFFFFFFFF) | 0x80000000
+    salt = 0
+    while appid in taken:
+        salt += 1
+        salted = f"{seed}\0{spec.rom_id}\0{salt}"
+        appid = (zlib.crc32(salted.encode("utf-8")) & 0xFFFFFFFF) | 0x80000000
+    return appid

@@ -1,0 +1,136 @@
+"""The sync plan's rules: names, tags, add/update/remove, idempotence, appid allocation."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from romdeck.domain.models import Collection, Platform, RegistryEntry, RomSummary
+from romdeck.domain.plan import (
+    allocate_appid,
+    desired_shortcuts,
+    plan_sync,
+    shortcut_name,
+)
+
+LAUNCHER = "/home/deck/homebrew/plugins/RomDeck/bin/romdeck-launch"
+SNES = Platform(1, "snes", "snes", "Super Nintendo", "Super Nintendo Entertainment System", 2)
+GBA = Platform(2, "gba", "gba", "Game Boy Advance", "Game Boy Advance", 1)
+PLATFORMS = {p.id: p for p in (SNES, GBA)}
+
+
+def rom(rom_id: int, name: str = "", platform: Platform = SNES, **kw: object) -> RomSummary:
+    base = RomSummary(
+        id=rom_id, platform_id=platform.id, platform_slug=platform.slug, name=name,
+        fs_name=f"Game {rom_id} (USA).sfc", fs_name_no_tags=f"Game {rom_id}",
+        cover_path="", updated_at="2026-11-28T20:00:00+00:00",
+    )
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def desired(*roms: RomSummary, collections: tuple[Collection, ...] = ()):
+    return desired_shortcuts(roms, platforms=PLATFORMS, collections=collections, launcher=LAUNCHER)
+
+
+def applied(specs) -> dict[int, RegistryEntry]:
+    taken: set[int] = set()
+    entries = {}
+    for spec in specs.values():
+        appid = allocate_appid(spec, taken)
+        taken.add(appid)
+        entries[spec.rom_id] = RegistryEntry(spec=spec, appid=appid)
+    return entries
+
+
+def test_the_name_is_romms_name_else_the_file_name_without_tags():
+    assert shortcut_name(rom(1, "Super Metroid")) == "Super Metroid"
+    assert shortcut_name(rom(1, "")) == "Game 1"
+    assert shortcut_name(rom(1, "", fs_name_no_tags="", fs_name="x.sfc")) == "x.sfc"
+    assert shortcut_name(rom(1, "Bad\x00Name\n")) == "Bad Name"
+
+
+def test_a_shortcut_runs_the_launcher_with_the_rom_id_and_sits_in_its_platform_collection():
+    spec = desired(rom(7, "Zelda"))[7]
+    assert spec.exe == f'"{LAUNCHER}"'
+    assert spec.start_dir == '"/home/deck/homebrew/plugins/RomDeck/bin"'
+    assert spec.launch_options == "romdeck:7"
+    assert spec.tags == ("RomM: Super Nintendo Entertainment System",)
+
+
+def test_a_rom_in_a_chosen_collection_gets_that_collection_as_a_second_tag():
+    favourites = Collection(3, "Favourites", (7,), 1)
+    spec = desired(rom(7, "Zelda"), collections=(favourites,))[7]
+    assert spec.tags == ("RomM: Super Nintendo Entertainment System", "RomM: Favourites")
+
+
+def test_roms_missing_from_the_servers_disk_get_no_shortcut():
+    assert desired(rom(1, "A"), rom(2, "B", missing_from_fs=True)).keys() == {1}
+
+
+def test_a_first_plan_adds_everything_and_a_second_plan_is_empty():
+    want = desired(rom(1, "A"), rom(2, "B", platform=GBA))
+    first = plan_sync(want, {})
+    assert [s.rom_id for s in first.add] == [1, 2]
+    second = plan_sync(want, applied(want))
+    assert second.is_empty and second.unchanged == 2
+
+
+def test_a_renamed_rom_is_updated_and_keeps_its_appid():
+    before = desired(rom(1, "Old Name"))
+    registry = applied(before)
+    plan = plan_sync(desired(rom(1, "New Name")), registry)
+    assert not plan.add and not plan.remove
+    [(entry, spec)] = plan.update
+    assert entry.appid == registry[1].appid and spec.app_name == "New Name"
+
+
+def test_a_rom_moved_to_another_platform_is_updated_not_duplicated():
+    registry = applied(desired(rom(1, "A")))
+    plan = plan_sync(desired(rom(1, "A", platform=GBA)), registry)
+    assert len(plan.update) == 1 and not plan.add and not plan.remove
+    assert plan.update[0][1].tags == ("RomM: Game Boy Advance",)
+
+
+def test_a_rom_no_longer_wanted_is_removed():
+    registry = applied(desired(rom(1, "A"), rom(2, "B")))
+    plan = plan_sync(desired(rom(1, "A")), registry)
+    assert [e.rom_id for e in plan.remove] == [2]
+
+
+def test_two_roms_with_the_same_name_get_different_appids():
+    want = desired(rom(1, "Tetris"), rom(2, "Tetris", platform=GBA))
+    entries = applied(want)
+    assert entries[1].appid != entries[2].appid
+    assert all(e.appid >= 0x80000000 for e in entries.values())
+
+
+def test_the_appid_is_steams_crc_of_exe_and_name_when_free():
+    import zlib
+
+    spec = desired(rom(1, "Tetris"))[1]
+    expected = zlib.crc32((spec.exe + spec.app_name).encode()) | 0x80000000
+    assert allocate_appid(spec, set()) == expected
+
+
+names = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
+
+
+@given(
+    before=st.dictionaries(st.integers(1, 50), names, max_size=20),
+    after=st.dictionaries(st.integers(1, 50), names, max_size=20),
+)
+def test_applying_any_plan_then_planning_again_yields_nothing(before, after):
+    registry = applied(desired(*(rom(i, n) for i, n in before.items())))
+    want = desired(*(rom(i, n) for i, n in after.items()))
+    plan = plan_sync(want, registry)
+    for spec in plan.add:
+        registry[spec.rom_id] = RegistryEntry(spec=spec, appid=allocate_appid(spec, set()))
+    for entry, spec in plan.update:
+        registry[spec.rom_id] = replace(entry, spec=spec)
+    for entry in plan.remove:
+        del registry[entry.rom_id]
+    again = plan_sync(want, registry)
+    assert again.is_empty
+    assert again.unchanged == len(want)
