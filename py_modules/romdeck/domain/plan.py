@@ -7,9 +7,9 @@ against the updated registry yields an empty plan.
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Iterable, Mapping, Sequence
 
+from romdeck.domain.appid import shortcut_appid
 from romdeck.domain.models import (
     Collection,
     Platform,
@@ -123,11 +123,9 @@ def allocate_appid(spec: ShortcutSpec, taken: set[int]) -> int:
     Steam's id is ``crc32(exe + name) | 0x80000000`` (unsigned 32-bit). Two ROMs with
     the same name would collide, so on a collision the ROM id is mixed in until free.
     """
-    seed = spec.exe + spec.app_name
-    appid = (zlib.crc32(seed.encode("utf-8")) & 0xFFFFFFFF) | 0x80000000
+    appid = shortcut_appid(spec.exe, spec.app_name)
     salt = 0
     while appid in taken:
         salt += 1
-        salted = f"{seed}\0{spec.rom_id}\0{salt}"
-        appid = (zlib.crc32(salted.encode("utf-8")) & 0xFFFFFFFF) | 0x80000000
+        appid = shortcut_appid(spec.exe, f"{spec.app_name}\0{spec.rom_id}\0{salt}")
     return appid

@@ -1,0 +1,342 @@
+"""Steam's ``shortcuts.vdf`` read and written directly, for when Steam is not running."""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import struct
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import filelock
+import vdf
+
+from romdeck.adapters.steam.locator import SteamLocator
+from romdeck.domain.appid import to_signed_int32, to_unsigned_int32
+from romdeck.domain.models import RegistryEntry
+from romdeck.errors import (
+    BusyError,
+    CorruptFileError,
+    DiskFullError,
+    InvalidInputError,
+    RomDeckError,
+    StateError,
+    SteamNotFoundError,
+)
+
+BACKUP_COUNT = 3
+"""How many previous versions are kept: ``shortcuts.vdf.romdeck-backup.1`` (newest) to ``.3``."""
+
+_PARSE_ERRORS = (SyntaxError, struct.error, UnicodeError, ValueError, TypeError)
+
+VdfMap = dict[str, Any]
+
+
+@dataclass(slots=True)
+class _Document:
+    """A parsed file: the whole tree, the key of its shortcuts map, and what followed it."""
+
+    root: VdfMap
+    shortcuts_key: str
+    trailing: bytes
+    canonical: bytes
+
+
+class VdfShortcutFile:
+    """``userdata/<user>/config/shortcuts.vdf`` (binary KeyValues) of a Steam install.
+
+    RomDeck's shortcuts are found by ``appid`` (stored as a signed int32, handled here
+    as unsigned). Of those it owns only ``AppName``, ``Exe``, ``StartDir``,
+    ``LaunchOptions`` and ``tags``; every other key, every foreign shortcut, key order,
+    key casing, value types and bytes after the root are kept exactly as read.
+
+    A file that cannot be parsed, has no ``shortcuts`` map, or would not re-encode to
+    the very bytes read (invalid UTF-8, duplicate keys) raises ``CorruptFileError``
+    and is left untouched. Writes hold a lock (``shortcuts.vdf.lock``), keep the last
+    :data:`BACKUP_COUNT` versions, and replace the file atomically. Only safe while
+    Steam is not running: the caller checks that. ``lock_timeout_s``: how long to wait
+    for another writer (seconds) before ``BusyError``.
+    """
+
+    def __init__(self, locator: SteamLocator, *, lock_timeout_s: float = 10.0) -> None:
+        self._locator = locator
+        self._lock_timeout_s = lock_timeout_s
+
+    def users(self) -> list[str]:
+        """Steam user ids that have a ``config`` folder. Raises ``SteamNotFoundError``."""
+        return self._locator.users()
+
+    def path(self, steam_user: str) -> Path:
+        """The user's ``shortcuts.vdf`` (it may not exist). Raises ``SteamNotFoundError``."""
+        if not steam_user.isdigit():
+            raise SteamNotFoundError(f"{steam_user!r} is not a Steam user id")
+        user_dir = self._locator.root() / "userdata" / steam_user
+        if not user_dir.is_dir():
+            raise SteamNotFoundError(f"No Steam user {steam_user} ({user_dir} does not exist)")
+        return user_dir / "config" / "shortcuts.vdf"
+
+    def read(self, steam_user: str) -> list[dict[str, object]]:
+        """Every shortcut in file order, keys lower-cased; ``[]`` when the file is missing.
+
+        ``appid`` is unsigned; ``tags`` is the list of tag names. Raises
+        ``SteamNotFoundError``, ``CorruptFileError`` or ``StateError`` (unreadable).
+        """
+        path = self.path(steam_user)
+        data = _read_bytes(path)
+        if data is None:
+            return []
+        document = _parse(path, data)
+        return [_lower_view(entry) for entry in document.root[document.shortcuts_key].values()]
+
+    def appids(self, steam_user: str) -> set[int]:
+        """The unsigned appids of every shortcut in the file, ours and foreign."""
+        appids: set[int] = set()
+        for entry in self.read(steam_user):
+            appid = entry.get("appid")
+            if isinstance(appid, int):
+                appids.add(appid)
+        return appids
+
+    def apply(
+        self,
+        steam_user: str,
+        *,
+        upserts: Sequence[RegistryEntry],
+        removals: Sequence[int],
+    ) -> bool:
+        """Upsert these shortcuts by ``appid``, then remove the ``removals`` appids.
+
+        An upsert of an existing appid updates the owned keys in place (same casing);
+        a new one is appended with Steam's full key set. When shortcuts are added or
+        removed, entries are renumbered ``"0"..`` in order. Returns False and writes
+        nothing when the bytes would not change. Raises ``SteamNotFoundError``,
+        ``CorruptFileError``, ``InvalidInputError`` (a value Steam cannot store),
+        ``BusyError`` (lock held), ``DiskFullError`` or ``StateError``.
+        """
+        new_entries = {entry.appid: _new_entry(entry) for entry in upserts}
+        path = self.path(steam_user)
+        _make_dir(path.parent)
+        with _locked(path, self._lock_timeout_s):
+            original = _read_bytes(path)
+            document = _parse(path, original) if original is not None else _empty_document()
+            shortcuts: VdfMap = document.root[document.shortcuts_key]
+            entries = list(shortcuts.values())
+            _update_in_place(entries, {e.appid: e for e in upserts})
+            removed = set(removals)
+            known = {_entry_appid(entry) for entry in entries} | removed
+            added = [entry for appid, entry in new_entries.items() if appid not in known]
+            kept = [entry for entry in entries if _entry_appid(entry) not in removed]
+            if added or len(kept) != len(entries):
+                renumbered = {str(index): entry for index, entry in enumerate(kept + added)}
+                document.root[document.shortcuts_key] = renumbered
+            encoded = vdf.binary_dumps(document.root)
+            if encoded == document.canonical:
+                return False
+            if original is not None:
+                _rotate_backups(path, original)
+            _write_atomic(path, encoded + document.trailing)
+            return True
+
+
+def _new_entry(entry: RegistryEntry) -> VdfMap:
+    """A shortcut with Steam's usual keys, in Steam's order."""
+    spec = entry.spec
+    for text in (spec.app_name, spec.exe, spec.start_dir, spec.launch_options, *spec.tags):
+        if "\x00" in text:
+            raise InvalidInputError(f"Shortcut text for ROM {spec.rom_id} contains a NUL byte")
+    try:
+        appid = to_signed_int32(entry.appid)
+    except ValueError as err:
+        raise InvalidInputError(f"Shortcut id {entry.appid} is not a 32-bit number") from err
+    return {
+        "appid": appid,
+        "AppName": spec.app_name,
+        "Exe": spec.exe,
+        "StartDir": spec.start_dir,
+        "icon": "",
+        "ShortcutPath": "",
+        "LaunchOptions": spec.launch_options,
+        "IsHidden": 0,
+        "AllowDesktopConfig": 1,
+        "AllowOverlay": 1,
+        "OpenVR": 0,
+        "Devkit": 0,
+        "DevkitGameID": "",
+        "DevkitOverrideAppID": 0,
+        "LastPlayTime": 0,
+        "FlatpakAppID": "",
+        "tags": _tags_map(spec.tags),
+    }
+
+
+def _update_in_place(entries: list[VdfMap], upserts: dict[int, RegistryEntry]) -> None:
+    """Set the owned keys of existing shortcuts, under the casing each entry uses."""
+    for entry in entries:
+        appid = _entry_appid(entry)
+        wanted = upserts.get(appid) if appid is not None else None
+        if wanted is None:
+            continue
+        spec = wanted.spec
+        _set_key(entry, "AppName", spec.app_name)
+        _set_key(entry, "Exe", spec.exe)
+        _set_key(entry, "StartDir", spec.start_dir)
+        _set_key(entry, "LaunchOptions", spec.launch_options)
+        _set_key(entry, "tags", _tags_map(spec.tags))
+
+
+def _set_key(entry: VdfMap, key: str, value: object) -> None:
+    existing = next((k for k in entry if k.lower() == key.lower()), key)
+    entry[existing] = value
+
+
+def _tags_map(tags: Sequence[str]) -> VdfMap:
+    return {str(index): tag for index, tag in enumerate(tags)}
+
+
+def _entry_appid(entry: VdfMap) -> int | None:
+    """The unsigned appid of a shortcut, or None when it has no int ``appid``."""
+    value = next((v for k, v in entry.items() if k.lower() == "appid"), None)
+    if type(value) is not int:
+        return None
+    return to_unsigned_int32(value)
+
+
+def _lower_view(entry: VdfMap) -> dict[str, object]:
+    view: dict[str, object] = {key.lower(): value for key, value in entry.items()}
+    appid = _entry_appid(entry)
+    if appid is not None:
+        view["appid"] = appid
+    tags = view.get("tags")
+    if isinstance(tags, dict):
+        view["tags"] = [str(tag) for tag in tags.values()]
+    return view
+
+
+def _parse(path: Path, data: bytes) -> _Document:
+    """Parse and check that the bytes re-encode exactly; raises ``CorruptFileError``."""
+    stream = io.BytesIO(data)
+    try:
+        root = vdf.binary_load(stream, mapper=dict, raise_on_remaining=False)
+    except _PARSE_ERRORS as err:
+        raise CorruptFileError(
+            f"{path} is not a valid shortcuts file ({err}); left untouched"
+        ) from err
+    end = stream.tell()
+    key = next(
+        (k for k, v in root.items() if k.lower() == "shortcuts" and isinstance(v, dict)), None
+    )
+    if key is None:
+        raise CorruptFileError(f"{path} has no 'shortcuts' section; left untouched")
+    if not all(isinstance(entry, dict) for entry in root[key].values()):
+        raise CorruptFileError(f"{path} has a shortcut that is not a key list; left untouched")
+    canonical = vdf.binary_dumps(root)
+    if canonical != data[:end]:
+        raise CorruptFileError(
+            f"{path} holds data RomDeck cannot rewrite without changing it "
+            "(invalid UTF-8 or duplicate keys); left untouched"
+        )
+    return _Document(root=root, shortcuts_key=key, trailing=data[end:], canonical=canonical)
+
+
+def _empty_document() -> _Document:
+    root: VdfMap = {"shortcuts": {}}
+    canonical = vdf.binary_dumps(root)  # nothing to write unless a shortcut is added
+    return _Document(root=root, shortcuts_key="shortcuts", trailing=b"", canonical=canonical)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise StateError(f"Cannot read {path}: {err.strerror}") from err
+
+
+@contextmanager
+def _locked(path: Path, timeout_s: float) -> Iterator[None]:
+    lock = filelock.FileLock(f"{path}.lock", timeout=timeout_s)
+    try:
+        lock.acquire()
+    except filelock.Timeout as err:
+        raise BusyError(f"Another RomDeck process is writing {path}") from err
+    except OSError as err:
+        raise _write_error(Path(f"{path}.lock"), err) from err
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _rotate_backups(path: Path, original: bytes) -> None:
+    """Shift ``.romdeck-backup.N`` up by one (the oldest drops off); save ``original`` as ``.1``."""
+    backups = [
+        path.with_name(f"{path.name}.romdeck-backup.{n}") for n in range(1, BACKUP_COUNT + 1)
+    ]
+    try:
+        for older, newer in zip(reversed(backups[1:]), reversed(backups[:-1]), strict=True):
+            if newer.exists():
+                os.replace(newer, older)
+    except OSError as err:
+        raise _write_error(path, err) from err
+    _write_atomic(backups[0], original)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write a temp file beside ``path``, fsync it, and rename it over ``path``.
+
+    Keeps the mode (and, when run as root, the owner) of the file it replaces, or of
+    its folder for a new file. Raises ``DiskFullError`` or ``StateError``; on failure
+    ``path`` is as it was.
+    """
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _copy_ownership(path, temp)
+        os.replace(temp, path)
+    except OSError as err:
+        temp.unlink(missing_ok=True)
+        raise _write_error(path, err) from err
+    _fsync_dir(path.parent)
+
+
+def _copy_ownership(target: Path, temp: Path) -> None:
+    reference = target if target.exists() else target.parent
+    status = reference.stat()
+    if target.exists():
+        os.chmod(temp, status.st_mode & 0o7777)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.chown(temp, status.st_uid, status.st_gid)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems cannot fsync a directory; the rename is done either way
+    finally:
+        os.close(fd)
+
+
+def _make_dir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _write_error(folder, err) from err
+
+
+def _write_error(path: Path, err: OSError) -> RomDeckError:
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFullError(f"Not enough free space to write {path}")
+    return StateError(f"Cannot write {path}: {err.strerror or err}")
