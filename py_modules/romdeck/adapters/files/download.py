@@ -1,0 +1,498 @@
+"""HTTP download of ROM content: resumable, retried, verified, installed atomically.
+
+Source: ``GET /api/roms/{id}/content/{name}`` and ``/api/roms/{file_id}/files/content/{name}``
+(API-NOTES §5): single files support ``Range``/``If-Range`` (206, 416), multi-file zips
+only when the first request carries ``Range: bytes=0-`` (production nginx then serves a
+cached stable zip); DEV_MODE ignores Range on zips (200).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import ssl as ssl_module
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, NoReturn, TypeVar
+
+import aiohttp
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+
+from romdeck.adapters.files.hashing import FileHasher
+from romdeck.domain.downloads import (
+    MIB,
+    DownloadProgress,
+    DownloadResult,
+    ExpectedHash,
+    PartState,
+    ProgressThrottle,
+    RunningDigest,
+    choose_expected_hash,
+    parse_content_range,
+)
+from romdeck.errors import (
+    AuthRejectedError,
+    CancelledError,
+    DiskFullError,
+    DownloadFailedError,
+    HashMismatchError,
+    MissingScopeError,
+    NotFoundError,
+    RomDeckError,
+    ServerUnreachableError,
+    TlsError,
+)
+
+ProgressCallback = Callable[[DownloadProgress], None]
+_T = TypeVar("_T")
+
+
+def _write_block(file: BinaryIO, data: bytes) -> None:
+    """Blocking write of one batch to the part file (the one place bytes hit the disk)."""
+    file.write(data)
+
+
+async def _in_thread(func: Callable[..., _T], *args: object) -> _T:
+    """``asyncio.to_thread`` that, when cancelled, still waits for the thread to finish,
+    so no file operation outlives the coroutine that started it."""
+    task = asyncio.ensure_future(asyncio.to_thread(func, *args))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await _settle(task)
+        raise
+
+
+async def _settle(task: asyncio.Future[_T]) -> None:
+    """Wait until ``task`` is done and mark its outcome as seen."""
+    await asyncio.wait({task})
+    if not task.cancelled():
+        task.exception()
+
+
+class _Transient(Exception):
+    """A failure worth retrying: cut connection, timeout, 5xx, 408, 429."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+
+
+class _Restart(Exception):
+    """The part on disk does not belong to what the server now serves: start from 0."""
+
+
+class _Paused(Exception):
+    """The caller paused: the connection is dropped and resumed with Range later."""
+
+
+@dataclass(eq=False)
+class _Job:
+    url: str
+    target: Path
+    headers: Mapping[str, str]
+    ssl: ssl_module.SSLContext | bool | None
+    expected_size: int | None
+    expected: ExpectedHash | None
+    force_range: bool
+    pause: asyncio.Event | None
+    meter: _ProgressMeter
+    state: PartState | None = None
+    digest: RunningDigest | None = None
+    done: int = 0
+    total: int | None = None
+    complete: bool = False
+    installed: bool = False
+    written: int = 0
+    stalls: int = 0
+
+    @property
+    def part(self) -> Path:
+        return self.target.with_name(self.target.name + ".part")
+
+    @property
+    def sidecar(self) -> Path:
+        return self.target.with_name(self.target.name + ".part.json")
+
+    def new_digest(self) -> RunningDigest | None:
+        return RunningDigest(self.expected.algorithm) if self.expected else None
+
+
+class _ProgressMeter:
+    """Sends throttled progress reports to the caller's callback."""
+
+    def __init__(
+        self, sink: ProgressCallback | None, clock: Callable[[], float], interval: float
+    ) -> None:
+        self._sink, self._clock, self._throttle = sink, clock, ProgressThrottle(interval)
+
+    def update(self, done: int, total: int | None, *, final: bool = False) -> None:
+        if self._sink is not None:
+            report = self._throttle.report(self._clock(), done, total, final=final)
+            if report is not None:
+                self._sink(report)
+
+
+class AiohttpDownloader:
+    """Downloads one URL into a file with resume, retries and hash verification.
+
+    Bytes go to ``<target>.part`` (sidecar ``<target>.part.json`` records the URL, ETag,
+    Last-Modified and sizes), then ``os.replace`` installs the verified file. Retries
+    (tenacity, exponential backoff) continue from the bytes on disk; ``attempts`` counts
+    consecutive attempts that brought no new byte. File writes and hashing run in worker
+    threads, one ``chunk_size`` batch at a time, so memory stays bounded.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        chunk_size: int = MIB,
+        attempts: int = 5,
+        backoff_seconds: float = 1.0,
+        backoff_max_seconds: float = 30.0,
+        read_timeout_seconds: float = 60.0,
+        progress_interval_seconds: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        hasher: FileHasher | None = None,
+    ) -> None:
+        self._session = session
+        self._chunk_size = chunk_size
+        self._max_stalls = attempts
+        self._wait = wait_exponential(multiplier=backoff_seconds, max=backoff_max_seconds)
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=30, sock_read=read_timeout_seconds
+        )
+        self._interval = progress_interval_seconds
+        self._clock = clock
+        self._sleep = sleep
+        self._hasher = hasher or FileHasher(block_size=chunk_size)
+
+    async def download(
+        self,
+        url: str,
+        target: Path,
+        *,
+        headers: Mapping[str, str] | None = None,
+        ssl: ssl_module.SSLContext | bool | None = None,
+        expected_size: int | None = None,
+        expected_md5: str | None = None,
+        expected_sha1: str | None = None,
+        expected_crc: str | None = None,
+        force_range: bool = False,
+        on_progress: ProgressCallback | None = None,
+        cancel: asyncio.Event | None = None,
+        pause: asyncio.Event | None = None,
+        keep_partial: bool = False,
+    ) -> DownloadResult:
+        """Download ``url`` to ``target`` (parent folders created) and return what was installed.
+
+        ``headers``: auth headers for RomM. ``expected_*``: the hash to verify (md5 preferred,
+        then sha1, then crc32; lowercase hex). ``force_range``: send ``Range: bytes=0-`` on a
+        fresh start (multi-file ROMs, API-NOTES §5). ``on_progress`` is called on the loop
+        at most every 0.25 s and once at the end; it must not block. ``pause``: set = run,
+        cleared = paused (the connection is closed and the download resumes with Range when
+        set again). ``cancel`` set → ``CancelledError``, the part kept only if ``keep_partial``.
+
+        Raises ``AuthRejectedError`` (401), ``MissingScopeError`` (403), ``NotFoundError`` (404),
+        ``HashMismatchError`` (wrong hash or size; part deleted), ``DiskFullError`` (part
+        deleted), ``TlsError``, ``ServerUnreachableError`` or ``DownloadFailedError`` (part kept
+        for a later resume), ``CancelledError``. Nothing is ever left at ``target`` on failure.
+        """
+        job = _Job(
+            url=url,
+            target=target,
+            headers=dict(headers or {}),
+            ssl=ssl,
+            expected_size=expected_size,
+            expected=choose_expected_hash(expected_md5, expected_sha1, expected_crc),
+            force_range=force_range,
+            pause=pause,
+            meter=_ProgressMeter(on_progress, self._clock, self._interval),
+        )
+        if cancel is not None and cancel.is_set():
+            await self._cancelled(job, keep_partial)
+        work = asyncio.ensure_future(self._run(job))
+        stopper = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
+        try:
+            await asyncio.wait(
+                {work, *([stopper] if stopper else [])}, return_when=asyncio.FIRST_COMPLETED
+            )
+        except asyncio.CancelledError:
+            await self._stop(work)
+            await self._discard_unless(job, keep_partial)
+            raise
+        finally:
+            if stopper is not None:
+                stopper.cancel()
+        if work.done():
+            return work.result()
+        await self._stop(work)
+        if job.installed:  # the cancel came too late: the file is already in place
+            return self._result(job)
+        return await self._cancelled(job, keep_partial)
+
+    async def _stop(self, work: asyncio.Future[DownloadResult]) -> None:
+        work.cancel()
+        await _settle(work)
+
+    async def _cancelled(self, job: _Job, keep_partial: bool) -> DownloadResult:
+        await self._discard_unless(job, keep_partial)
+        raise CancelledError("The download was cancelled")
+
+    async def _discard_unless(self, job: _Job, keep: bool) -> None:
+        if not keep:
+            await _in_thread(self._discard, job)
+
+    async def _run(self, job: _Job) -> DownloadResult:
+        try:
+            await _in_thread(self._prepare, job)
+            while True:
+                try:
+                    await self._attempts(job)
+                    break
+                except _Paused:
+                    assert job.pause is not None
+                    await job.pause.wait()
+            return await self._finish(job)
+        except (HashMismatchError, DiskFullError):
+            await _in_thread(self._discard, job)
+            raise
+        except _Transient as err:
+            tail = " The partial download is kept and resumes next time."
+            if err.unreachable:
+                raise ServerUnreachableError(f"{err}.{tail}") from err
+            raise DownloadFailedError(f"{err} after {self._max_stalls} attempts.{tail}") from err
+
+    def _prepare(self, job: _Job) -> None:
+        """Blocking: create the folder, keep a resumable part (hashing it), else clear it."""
+        try:
+            job.target.parent.mkdir(parents=True, exist_ok=True)
+            state = (
+                PartState.from_json(job.sidecar.read_text("utf-8"))
+                if job.sidecar.exists()
+                else None
+            )
+            size = job.part.stat().st_size if job.part.exists() else 0
+        except OSError as err:
+            raise _os_error(err, job.target.parent) from err
+        if state is None or not state.resumes(job.url, job.expected_size, size):
+            self._discard(job)
+            return
+        job.state, job.done, job.digest = state, size, job.new_digest()
+        if job.digest is not None:
+            self._hasher.feed(job.part, [job.digest], limit=size)
+
+    async def _attempts(self, job: _Job) -> None:
+        retrying = AsyncRetrying(
+            stop=lambda _state: job.stalls >= self._max_stalls,
+            wait=self._wait,
+            retry=retry_if_exception_type(_Transient),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await self._attempt(job)
+
+    async def _attempt(self, job: _Job) -> None:
+        written = job.written
+        try:
+            try:
+                await self._request(job)
+            except _Restart:
+                await self._reset(job)
+                await self._request(job)
+        except _Restart as err:
+            raise DownloadFailedError(
+                "The server keeps changing the file during the download"
+            ) from err
+        except _Transient:
+            job.stalls = 0 if job.written > written else job.stalls + 1
+            raise
+
+    async def _request(self, job: _Job) -> None:
+        try:
+            async with self._session.get(
+                job.url,
+                headers=self._request_headers(job),
+                ssl=True if job.ssl is None else job.ssl,
+                timeout=self._timeout,
+                auto_decompress=False,
+            ) as response:
+                if await self._accept(job, response):
+                    await self._receive(job, response)
+        except aiohttp.ClientSSLError as err:
+            raise TlsError(f"TLS failed while downloading: {err}") from err
+        except aiohttp.ClientConnectorError as err:
+            raise _Transient(f"Cannot reach the server ({err.os_error})", unreachable=True) from err
+        except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, TimeoutError) as err:
+            raise _Transient("The connection was lost during the download") from err
+        except aiohttp.ClientError as err:
+            raise DownloadFailedError(f"The download failed: {err}") from err
+
+    def _request_headers(self, job: _Job) -> dict[str, str]:
+        headers = {**job.headers, "Accept-Encoding": "identity"}
+        if job.done > 0 and job.state is not None:
+            headers["Range"] = f"bytes={job.done}-"
+            headers["If-Range"] = job.state.validator
+        elif job.force_range:
+            headers["Range"] = "bytes=0-"
+        return headers
+
+    async def _accept(self, job: _Job, response: aiohttp.ClientResponse) -> bool:
+        """Decide from the status what the body means; True when it must be written."""
+        status = response.status
+        first, total = parse_content_range(response.headers.get("Content-Range", ""))
+        etag = response.headers.get("ETag", "")
+        if status == 206:
+            old_etag = job.state.etag if job.state else ""
+            if first != job.done or (job.done > 0 and old_etag and etag and etag != old_etag):
+                raise _Restart
+        elif status == 200:
+            if job.done > 0:
+                await self._reset(job)
+            total = response.content_length
+        elif status == 416:
+            if total == job.done:
+                job.total, job.complete = total, True
+                return False
+            raise _Restart
+        else:
+            _raise_for_status(status, response.reason or "")
+        job.total = total
+        if job.done == 0:
+            job.state = PartState(
+                job.url, etag, response.headers.get("Last-Modified", ""), total, job.expected_size
+            )
+            await _in_thread(self._write_sidecar, job)
+        return True
+
+    async def _receive(self, job: _Job, response: aiohttp.ClientResponse) -> None:
+        """Append the body to the part in ``chunk_size`` batches written in a thread."""
+        if job.digest is None or job.digest.bytes_seen != job.done:
+            job.digest = job.new_digest()
+            if job.digest is not None and job.done > 0:
+                await _in_thread(self._hasher.feed, job.part, [job.digest], job.done)
+        file = await _in_thread(self._open_part, job)
+        try:
+            batch = bytearray()
+            job.meter.update(job.done, job.total)
+            async for chunk in response.content.iter_chunked(self._chunk_size):
+                batch += chunk
+                if len(batch) >= self._chunk_size:
+                    await self._write(job, file, bytes(batch))
+                    batch.clear()
+                    if job.pause is not None and not job.pause.is_set():
+                        raise _Paused
+            if batch:
+                await self._write(job, file, bytes(batch))
+        finally:
+            await _in_thread(file.close)
+        if job.total is not None and job.done < job.total:
+            raise _Transient("The connection closed before the end of the file")
+        job.complete = True
+
+    async def _write(self, job: _Job, file: BinaryIO, data: bytes) -> None:
+        await _in_thread(self._write_batch, job, file, data)
+        job.done += len(data)
+        job.written += len(data)
+        job.meter.update(job.done, job.total)
+
+    def _write_batch(self, job: _Job, file: BinaryIO, data: bytes) -> None:
+        try:
+            _write_block(file, data)
+        except OSError as err:
+            raise _os_error(err, job.part) from err
+        if job.digest is not None:
+            job.digest.update(data)
+
+    def _open_part(self, job: _Job) -> BinaryIO:
+        try:
+            file = job.part.open("r+b" if job.part.exists() else "w+b")
+            file.truncate(job.done)
+            file.seek(job.done)
+        except OSError as err:
+            raise _os_error(err, job.part) from err
+        return file
+
+    def _write_sidecar(self, job: _Job) -> None:
+        assert job.state is not None
+        temporary = job.sidecar.with_name(job.sidecar.name + ".tmp")
+        try:
+            temporary.write_text(job.state.to_json(), "utf-8")
+            os.replace(temporary, job.sidecar)
+        except OSError as err:
+            raise _os_error(err, job.sidecar) from err
+
+    async def _reset(self, job: _Job) -> None:
+        """Forget the part's bytes: the next request starts from byte 0."""
+        job.done, job.state, job.digest, job.complete = 0, None, job.new_digest(), False
+        await _in_thread(self._discard, job)
+
+    async def _finish(self, job: _Job) -> DownloadResult:
+        job.meter.update(job.done, job.total, final=True)
+        if job.expected_size is not None and job.done != job.expected_size:
+            raise HashMismatchError(
+                f"Downloaded {job.done} bytes but the server said {job.expected_size}"
+            )
+        if job.expected is not None:
+            if job.digest is None or job.digest.bytes_seen != job.done:
+                job.digest = job.new_digest()
+                await _in_thread(self._hasher.feed, job.part, [job.digest])
+            assert job.digest is not None
+            actual = job.digest.hexdigest()
+            if not job.expected.matches(actual):
+                raise HashMismatchError(
+                    f"The downloaded file's {job.expected.algorithm} is {actual}, "
+                    f"the server said {job.expected.hexdigest}"
+                )
+        await _in_thread(self._install, job)
+        return self._result(job)
+
+    def _result(self, job: _Job) -> DownloadResult:
+        return DownloadResult(job.target, job.done, job.state.etag if job.state else "")
+
+    def _install(self, job: _Job) -> None:
+        try:
+            job.part.touch()  # a 0-byte file answered 416 has no part yet
+            with job.part.open("r+b") as file:
+                os.fsync(file.fileno())
+            os.replace(job.part, job.target)
+            job.installed = True
+            job.sidecar.unlink(missing_ok=True)
+            directory = os.open(job.target.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+        except OSError as err:
+            raise _os_error(err, job.target) from err
+
+    def _discard(self, job: _Job) -> None:
+        for path in (job.part, job.sidecar, job.sidecar.with_name(job.sidecar.name + ".tmp")):
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+
+
+def _raise_for_status(status: int, reason: str) -> NoReturn:
+    if status == 401:
+        raise AuthRejectedError("The server rejected the credentials for this download (HTTP 401)")
+    if status == 403:
+        raise MissingScopeError("The token may not download ROMs (HTTP 403, needs roms.read)")
+    if status == 404:
+        raise NotFoundError("The server has no such file to download (HTTP 404)")
+    if status >= 500 or status in (408, 429):
+        raise _Transient(f"The server answered HTTP {status} {reason}".rstrip())
+    raise DownloadFailedError(f"The server answered HTTP {status} {reason}".rstrip())
+
+
+def _os_error(err: OSError, path: Path) -> RomDeckError:
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFullError(f"The disk is full while writing {path}")
+    return DownloadFailedError(f"Cannot write {path}: {err.strerror or err}")
