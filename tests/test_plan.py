@@ -23,9 +23,14 @@ PLATFORMS = {p.id: p for p in (SNES, GBA)}
 
 def rom(rom_id: int, name: str = "", platform: Platform = SNES, **kw: object) -> RomSummary:
     base = RomSummary(
-        id=rom_id, platform_id=platform.id, platform_slug=platform.slug, name=name,
-        fs_name=f"Game {rom_id} (USA).sfc", fs_name_no_tags=f"Game {rom_id}",
-        cover_path="", updated_at="2026-11-28T20:00:00+00:00",
+        id=rom_id,
+        platform_id=platform.id,
+        platform_slug=platform.slug,
+        name=name,
+        fs_name=f"Game {rom_id} (USA).sfc",
+        fs_name_no_tags=f"Game {rom_id}",
+        cover_path="",
+        updated_at="2026-11-28T20:00:00+00:00",
     )
     return replace(base, **kw)  # type: ignore[arg-type]
 

@@ -120,7 +120,10 @@ class SteamRunningError(RomDeckError):
 
 
 class CorruptFileError(RomDeckError):
-    """A file we read (shortcuts.vdf, settings.json, state) cannot be parsed; it is left untouched."""
+    """A file we read (shortcuts.vdf, settings.json, state) cannot be parsed.
+
+    The file is left untouched (or set aside, for settings.json).
+    """
 
     code = ErrorCode.CORRUPT_FILE
 

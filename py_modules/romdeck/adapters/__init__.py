@@ -1,1 +1,4 @@
-"""All I/O: RomM HTTP, Steam files, emulation folders, SQLite, files. Adapters return domain types."""
+"""All I/O: RomM HTTP, Steam files, emulation folders, SQLite, files.
+
+Adapters return domain types.
+"""

@@ -1,1 +1,4 @@
-"""Use cases. They depend on the Protocols in :mod:`romdeck.services.protocols`, never on adapters."""
+"""Use cases.
+
+They depend on the Protocols in :mod:`romdeck.services.protocols`, never on adapters.
+"""

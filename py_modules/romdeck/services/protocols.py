@@ -60,7 +60,7 @@ class RommCatalogApi(Protocol):
         ...
 
     async def platform_rom_ids(self, platform_id: int) -> list[int]:
-        """All ROM ids of one platform (``GET /api/roms`` ``with_rom_id_index`` of a 1-item page)."""
+        """All ROM ids of one platform (``rom_id_index`` of a 1-item ``GET /api/roms`` page)."""
         ...
 
     async def fetch_cover(self, path: str) -> tuple[bytes, str]:
@@ -239,7 +239,9 @@ class SyncRunLog(Protocol):
         """Record a started run; returns its id."""
         ...
 
-    def finish(self, run_id: int, *, finished_at: str, status: str, summary: Mapping[str, object]) -> None: ...
+    def finish(
+        self, run_id: int, *, finished_at: str, status: str, summary: Mapping[str, object]
+    ) -> None: ...
 
     def last(self) -> Mapping[str, object] | None:
         """The newest run as ``{id, started_at, finished_at, status, summary}``."""

@@ -1,0 +1,244 @@
+"""Decky Loader entry point: the plugin's lifecycle and one async callable per panel action.
+
+No logic lives here: each callable converts its arguments, calls one service and
+serialises the result. Callables never raise across the bridge (Decky loses the
+exception's class and message): they return ``{"ok": true, "data": ...}`` or
+``{"ok": false, "error": {"code": <ErrorCode>, "message": str}}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, replace
+from typing import Any, ParamSpec, TypeVar
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import decky
+from bootstrap import App, Paths, build_app
+from romdeck.domain.models import Selection, SyncPlan, SyncProgress
+from romdeck.errors import ErrorCode, RomDeckError
+from romdeck.services.panel_sync import ChunkResult
+
+P = ParamSpec("P")
+T = TypeVar("T")
+Result = dict[str, Any]
+
+
+def result(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[Result]]:
+    """Wrap a callable: its value becomes ``{"ok": true, "data": value}``; our errors
+    become ``{"ok": false, "error": {code, message}}``; anything else is logged and
+    reported as ``internal``."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> Result:
+        try:
+            return {"ok": True, "data": await fn(*args, **kwargs)}
+        except RomDeckError as error:
+            return {"ok": False, "error": {"code": error.code.value, "message": error.message}}
+        except Exception as error:  # the bridge must never see an exception
+            decky.logger.exception("RomDeck callable %s failed", fn.__name__)
+            message = f"Unexpected error: {type(error).__name__}"
+            return {"ok": False, "error": {"code": ErrorCode.INTERNAL.value, "message": message}}
+
+    return wrapper
+
+
+def _progress(progress: SyncProgress) -> dict[str, Any]:
+    return {
+        "step": progress.step,
+        "done": progress.done,
+        "total": progress.total,
+        "message": progress.message,
+    }
+
+
+def _chunk(plan: SyncPlan, remaining: int) -> dict[str, Any]:
+    def spec(s: Any, appid: int | None) -> dict[str, Any]:
+        return {
+            "rom_id": s.rom_id,
+            "app_name": s.app_name,
+            "exe": s.exe,
+            "start_dir": s.start_dir,
+            "launch_options": s.launch_options,
+            "tags": list(s.tags),
+            "appid": appid,
+        }
+
+    return {
+        "add": [spec(s, None) for s in plan.add],
+        "update": [spec(s, e.appid) for e, s in plan.update],
+        "remove": [{"rom_id": e.rom_id, "appid": e.appid} for e in plan.remove],
+        "remaining": remaining,
+    }
+
+
+class Plugin:
+    """RomDeck's Decky backend. ``_main`` wires the app before its first ``await``."""
+
+    _app_instance: App | None = None
+
+    def _app(self) -> App:
+        if self._app_instance is None:
+            self._app_instance = build_app(Paths.resolve())
+        return self._app_instance
+
+    async def _main(self) -> None:
+        self._app()
+        decky.logger.info("RomDeck started")
+
+    async def _unload(self) -> None:
+        if self._app_instance is not None:
+            await self._app_instance.close()
+            self._app_instance = None
+        decky.logger.info("RomDeck unloaded")
+
+    async def _uninstall(self) -> None:
+        return None
+
+    @result
+    async def get_status(self) -> dict[str, Any]:
+        app = self._app()
+        connection = app.settings.load().connection
+        return {
+            "configured": connection.configured,
+            "url": connection.url,
+            "server_version": None,
+            "last_sync": app.runs.last(),
+            "sync_running": app.panel_sync.state.running,
+        }
+
+    @result
+    async def login_password(
+        self, url: str, username: str, password: str, verify_tls: bool = True
+    ) -> dict[str, Any]:
+        info = await self._app().account.login_password(
+            url, username, password, verify_tls=bool(verify_tls)
+        )
+        return {"url": self._app().settings.load().connection.url, "server_version": info.version}
+
+    @result
+    async def login_token(self, url: str, token: str, verify_tls: bool = True) -> dict[str, Any]:
+        info = await self._app().account.login_token(url, token, verify_tls=bool(verify_tls))
+        return {"url": self._app().settings.load().connection.url, "server_version": info.version}
+
+    @result
+    async def device_login_start(self, url: str, verify_tls: bool = True) -> dict[str, Any]:
+        auth = await self._app().account.device_start(url, verify_tls=bool(verify_tls))
+        return {
+            "user_code": auth.user_code,
+            "verification_url": auth.verification_url,
+            "expires_in": auth.expires_in,
+            "interval": auth.interval,
+        }
+
+    @result
+    async def device_login_poll(self) -> dict[str, Any]:
+        poll = await self._app().account.device_poll()
+        return {"status": poll.status.value}
+
+    @result
+    async def logout(self) -> dict[str, Any]:
+        self._app().account.logout()
+        return {}
+
+    @result
+    async def test_connection(self) -> dict[str, Any]:
+        client = self._app().connect()
+        info = await client.heartbeat()
+        platforms = await client.list_platforms()
+        return {"server_version": info.version, "platforms": len(platforms)}
+
+    @result
+    async def list_platforms(self) -> list[dict[str, Any]]:
+        app = self._app()
+        selected = app.settings.load().selection.platform_ids
+        return [
+            {
+                "id": p.id,
+                "slug": p.slug,
+                "name": p.display_name,
+                "rom_count": p.rom_count,
+                "selected": p.id in selected,
+            }
+            for p in await app.connect().list_platforms()
+        ]
+
+    @result
+    async def list_collections(self) -> list[dict[str, Any]]:
+        app = self._app()
+        selected = app.settings.load().selection.collection_ids
+        return [
+            {"id": c.id, "name": c.name, "rom_count": c.rom_count, "selected": c.id in selected}
+            for c in await app.connect().list_collections()
+        ]
+
+    @result
+    async def save_selection(
+        self, platform_ids: list[int], collection_ids: list[int]
+    ) -> dict[str, Any]:
+        app = self._app()
+        selection = Selection(
+            frozenset(int(i) for i in platform_ids), frozenset(int(i) for i in collection_ids)
+        )
+        app.settings.save(replace(app.settings.load(), selection=selection))
+        return {}
+
+    @result
+    async def start_sync(self) -> dict[str, Any]:
+        app = self._app()
+        return {"run_id": app.panel_sync.start(app.settings.load().selection)}
+
+    @result
+    async def get_sync_progress(self) -> dict[str, Any]:
+        state = self._app().panel_sync.state
+        error = (
+            {"code": state.error.code.value, "message": state.error.message}
+            if state.error
+            else None
+        )
+        summary = asdict(state.summary) if state.summary else None
+        return {
+            "running": state.running,
+            **_progress(state.progress),
+            "summary": summary,
+            "error": error,
+            "remaining": state.remaining,
+        }
+
+    @result
+    async def cancel_sync(self) -> dict[str, Any]:
+        await self._app().panel_sync.cancel()
+        return {}
+
+    @result
+    async def next_sync_chunk(self, size: int) -> dict[str, Any]:
+        sync = self._app().panel_sync
+        return _chunk(sync.next_chunk(int(size)), sync.state.remaining)
+
+    @result
+    async def report_sync_chunk(self, results: list[dict[str, Any]]) -> dict[str, Any]:
+        parsed = [
+            ChunkResult(
+                rom_id=int(r["rom_id"]),
+                appid=None if r.get("appid") is None else int(r["appid"]),
+                removed=bool(r.get("removed", False)),
+                error=str(r.get("error") or ""),
+            )
+            for r in results
+        ]
+        return {"committed": self._app().panel_sync.report_chunk(parsed)}
+
+    @result
+    async def get_artwork(self, rom_id: int) -> dict[str, Any]:
+        app = self._app()
+        rom = app.catalog.roms(platform_ids=(), rom_ids=[int(rom_id)])
+        if not rom or not rom[0].cover_path:
+            return {"png_base64": None}
+        client = app.connect()
+        png = await app.covers(client).fetch_png(rom[0].cover_path)
+        return {"png_base64": base64.b64encode(png).decode("ascii")}

@@ -1,0 +1,179 @@
+"""Signing in to a RomM server and keeping the connection in the settings.
+
+Three ways: a username and password exchanged once for a client API token (the
+password is never stored), a pasted ``rmm_`` token, or RomM's device-authorization
+flow (the panel shows a code; the user approves it in RomM's web UI).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from romdeck.domain.auth import DeviceAuthorization, DevicePoll, DevicePollStatus
+from romdeck.domain.models import ServerInfo
+from romdeck.domain.settings import Connection, Settings
+from romdeck.errors import AuthRejectedError, InvalidInputError, NotConfiguredError
+from romdeck.services.protocols import Clock, RommAuthApi, SettingsStore
+
+
+def normalise_url(url: str) -> str:
+    """``https://host[:port][/prefix]`` without a trailing slash.
+
+    Raises ``InvalidInputError`` for an empty URL or a scheme other than http(s).
+    A bare host gets ``https://``.
+    """
+    url = url.strip()
+    if not url:
+        raise InvalidInputError("Enter the address of your RomM server.")
+    if "://" not in url:
+        url = "https://" + url
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in ("http", "https"):
+        raise InvalidInputError(
+            f"The server address must start with http:// or https://, not {scheme}://."
+        )
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class _PendingDevice:
+    connection: Connection
+    authorization: DeviceAuthorization
+    next_poll_at: float
+    expires_at: float
+
+
+class AccountService:
+    """Sign-in use cases over the settings store.
+
+    Args:
+        auth: the unauthenticated RomM calls.
+        settings: where the connection (URL, token, TLS choice) is saved.
+        clock: for device-flow poll pacing and expiry.
+        device_name: shown in RomM for the tokens we create (e.g. ``"RomDeck on steamdeck"``).
+        device_id: a stable identifier of this device for the device flow.
+    """
+
+    def __init__(
+        self,
+        *,
+        auth: RommAuthApi,
+        settings: SettingsStore,
+        clock: Clock,
+        device_name: str,
+        device_id: str,
+    ) -> None:
+        self._auth = auth
+        self._settings = settings
+        self._clock = clock
+        self._device_name = device_name
+        self._device_id = device_id
+        self._pending: _PendingDevice | None = None
+
+    def _connection(self, url: str, verify_tls: bool, ca_file: str = "") -> Connection:
+        current = self._settings.load().connection
+        return replace(
+            current, url=normalise_url(url), token="", verify_tls=verify_tls, ca_file=ca_file
+        )
+
+    def _store(self, connection: Connection) -> None:
+        settings: Settings = self._settings.load()
+        if settings.connection.url != connection.url:
+            settings = replace(settings, selection=type(settings.selection)())
+        self._settings.save(replace(settings, connection=connection))
+
+    async def login_password(
+        self, url: str, username: str, password: str, *, verify_tls: bool = True, ca_file: str = ""
+    ) -> ServerInfo:
+        """Exchange a username and password for a client token and save it.
+
+        Raises ``InvalidInputError`` (empty fields), ``AuthRejectedError`` (wrong
+        password), ``MissingScopeError``, ``ServerTooOldError``, ``ServerUnreachableError``.
+        """
+        if not username or not password:
+            raise InvalidInputError("Enter your RomM username and password.")
+        connection = self._connection(url, verify_tls, ca_file)
+        info = await self._auth.heartbeat(connection)
+        token = await self._auth.create_client_token(
+            connection, username=username, password=password, token_name=self._device_name
+        )
+        self._store(replace(connection, token=token))
+        return info
+
+    async def login_token(
+        self, url: str, token: str, *, verify_tls: bool = True, ca_file: str = ""
+    ) -> ServerInfo:
+        """Check a pasted client token against the server and save it."""
+        token = token.strip()
+        if not token:
+            raise InvalidInputError("Paste a RomM client API token (it starts with rmm_).")
+        connection = replace(self._connection(url, verify_tls, ca_file), token=token)
+        info = await self._auth.heartbeat(connection)
+        await self._auth.check_token(connection)
+        self._store(connection)
+        return info
+
+    async def device_start(
+        self, url: str, *, verify_tls: bool = True, ca_file: str = ""
+    ) -> DeviceAuthorization:
+        """Start the device flow; the user approves ``user_code`` at ``verification_url``."""
+        connection = self._connection(url, verify_tls, ca_file)
+        authorization = await self._auth.device_init(
+            connection, device_id=self._device_id, device_name=self._device_name
+        )
+        now = self._clock.monotonic()
+        self._pending = _PendingDevice(
+            connection, authorization, now, now + max(authorization.expires_in, 1)
+        )
+        return authorization
+
+    async def device_poll(self) -> DevicePoll:
+        """Poll once, no sooner than the server's ``interval``; saves the token when approved.
+
+        Raises ``NotConfiguredError`` when no device flow was started.
+        """
+        pending = self._pending
+        if pending is None:
+            raise NotConfiguredError("Start the device sign-in first.")
+        now = self._clock.monotonic()
+        if now >= pending.expires_at:
+            self._pending = None
+            return DevicePoll(DevicePollStatus.EXPIRED)
+        if now < pending.next_poll_at:
+            return DevicePoll(DevicePollStatus.PENDING)
+        poll = await self._auth.device_poll(pending.connection, pending.authorization.device_code)
+        interval = pending.authorization.interval
+        if poll.status is DevicePollStatus.SLOW_DOWN:
+            interval += 5
+            pending = replace(
+                pending, authorization=replace(pending.authorization, interval=interval)
+            )
+        self._pending = replace(pending, next_poll_at=now + interval)
+        if poll.status is DevicePollStatus.APPROVED:
+            self._store(replace(pending.connection, token=poll.token))
+            self._pending = None
+        elif poll.status in (DevicePollStatus.DENIED, DevicePollStatus.EXPIRED):
+            self._pending = None
+        return poll
+
+    async def device_wait(self) -> str:
+        """Poll until approved (CLI use); returns the token. Raises ``AuthRejectedError``
+        when the user denies or the code expires."""
+        while True:
+            poll = await self.device_poll()
+            if poll.status is DevicePollStatus.APPROVED:
+                return poll.token
+            if poll.status in (DevicePollStatus.DENIED, DevicePollStatus.EXPIRED):
+                raise AuthRejectedError(
+                    "The sign-in was denied in RomM."
+                    if poll.status is DevicePollStatus.DENIED
+                    else "The sign-in code expired; start again."
+                )
+            pending = self._pending
+            wait = pending.next_poll_at - self._clock.monotonic() if pending else 1.0
+            await self._clock.sleep(max(wait, 0.05))
+
+    def logout(self) -> None:
+        """Forget the token (the URL and selection stay)."""
+        settings = self._settings.load()
+        self._settings.save(replace(settings, connection=replace(settings.connection, token="")))

@@ -1,0 +1,180 @@
+"""Headless library sync: write Steam's ``shortcuts.vdf`` and grid art directly.
+
+Used by the CLI (and by anyone syncing while Steam is not running). The flow:
+refresh the catalog → plan per Steam user against the registry → write the
+shortcuts file (atomic, backed up, foreign shortcuts untouched) → commit the
+registry → fetch missing or changed covers with bounded concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from romdeck.domain.models import (
+    RegistryEntry,
+    Selection,
+    SyncPlan,
+    SyncProgress,
+    SyncSummary,
+)
+from romdeck.domain.plan import allocate_appid, plan_sync
+from romdeck.errors import RomDeckError, SteamRunningError
+from romdeck.services.library import LibraryRefresher
+from romdeck.services.protocols import (
+    Clock,
+    CoverFetcher,
+    GridArtwork,
+    ProgressSink,
+    RommCatalogApi,
+    ShortcutFile,
+    ShortcutRegistry,
+    SteamProcess,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FileSyncDeps:
+    """What a headless sync needs (built by bootstrap)."""
+
+    refresher: LibraryRefresher
+    registry: ShortcutRegistry
+    shortcuts: ShortcutFile
+    grid: GridArtwork
+    steam: SteamProcess
+    clock: Clock
+    cover_concurrency: int = 8
+
+
+def _noop(_: SyncProgress) -> None:
+    return None
+
+
+class FileSync:
+    """Runs one headless sync. See the module docstring for the flow."""
+
+    def __init__(self, deps: FileSyncDeps) -> None:
+        self._deps = deps
+
+    async def run(
+        self,
+        api: RommCatalogApi,
+        covers: CoverFetcher,
+        selection: Selection,
+        *,
+        steam_users: Sequence[str] = (),
+        dry_run: bool = False,
+        progress: ProgressSink = _noop,
+        cancel: asyncio.Event | None = None,
+    ) -> SyncSummary:
+        """Sync ``selection`` into every listed Steam user (all users when empty).
+
+        Raises ``SteamRunningError`` (checked before fetching and again before
+        writing), ``SteamNotFoundError``, the client's errors, ``CorruptFileError``
+        for an unreadable shortcuts.vdf (left untouched) and ``CancelledError``.
+        Cover failures do not fail the sync: they are listed in ``failures``.
+        """
+        deps = self._deps
+        started = deps.clock.monotonic()
+        if not dry_run:
+            self._refuse_if_steam_running()
+        users = list(steam_users) or deps.shortcuts.users()
+        refresh = await deps.refresher.refresh(api, selection, progress=progress, cancel=cancel)
+        summary = SyncSummary(dry_run=dry_run)
+        for user in users:
+            plan = plan_sync(refresh.desired, deps.registry.entries(user))
+            if dry_run:
+                summary = _add_counts(summary, plan)
+                continue
+            self._refuse_if_steam_running()
+            self._apply(user, plan, progress)
+            summary = _add_counts(summary, plan)
+            written, failures = await self._sync_covers(user, covers, progress)
+            summary = replace(
+                summary,
+                covers_written=summary.covers_written + written,
+                failures=summary.failures + failures,
+            )
+        return replace(summary, seconds=round(deps.clock.monotonic() - started, 3))
+
+    def _refuse_if_steam_running(self) -> None:
+        if self._deps.steam.is_running():
+            raise SteamRunningError(
+                "Steam is running. Close Steam (or use the RomDeck panel in Game Mode) "
+                "before syncing, so its shortcuts file is not overwritten."
+            )
+
+    def _apply(self, user: str, plan: SyncPlan, progress: ProgressSink) -> None:
+        deps = self._deps
+        if plan.is_empty:
+            return
+        total = len(plan.add) + len(plan.update) + len(plan.remove)
+        progress(SyncProgress("apply", 0, total, f"Writing shortcuts for Steam user {user}"))
+        existing = deps.registry.entries(user)
+        taken = {e.appid for e in existing.values()} | deps.shortcuts.appids(user)
+        upserts: list[RegistryEntry] = []
+        for spec in plan.add:
+            appid = allocate_appid(spec, taken)
+            taken.add(appid)
+            upserts.append(RegistryEntry(spec=spec, appid=appid))
+        upserts += [replace(entry, spec=spec) for entry, spec in plan.update]
+        removals = [entry.appid for entry in plan.remove]
+        deps.shortcuts.apply(user, upserts=upserts, removals=removals)
+        deps.registry.commit(
+            user, upserts=upserts, removed_rom_ids=[entry.rom_id for entry in plan.remove]
+        )
+        for appid in removals:
+            deps.grid.remove(user, appid)
+        progress(SyncProgress("apply", total, total, f"Wrote shortcuts for Steam user {user}"))
+
+    async def _sync_covers(
+        self,
+        user: str,
+        covers: CoverFetcher,
+        progress: ProgressSink,
+    ) -> tuple[int, tuple[str, ...]]:
+        deps = self._deps
+        entries = deps.registry.entries(user)
+        todo = [
+            entry
+            for entry in entries.values()
+            if entry.spec.cover_path
+            and (
+                entry.cover_key != entry.spec.cover_path
+                or not deps.grid.has_portrait(user, entry.appid)
+            )
+        ]
+        if not todo:
+            return 0, ()
+        limiter = asyncio.Semaphore(deps.cover_concurrency)
+        failures: list[str] = []
+        done = 0
+
+        async def one(entry: RegistryEntry) -> bool:
+            nonlocal done
+            async with limiter:
+                try:
+                    png = await covers.fetch_png(entry.spec.cover_path)
+                    await asyncio.to_thread(deps.grid.write_portrait, user, entry.appid, png)
+                except RomDeckError as err:
+                    failures.append(f"cover of {entry.spec.app_name!r}: {err.message}")
+                    return False
+                finally:
+                    done += 1
+                    progress(SyncProgress("covers", done, len(todo), "Fetching cover art"))
+            deps.registry.set_cover_key(user, entry.rom_id, entry.spec.cover_path)
+            return True
+
+        results = await asyncio.gather(*(one(entry) for entry in todo))
+        return sum(results), tuple(failures)
+
+
+def _add_counts(summary: SyncSummary, plan: SyncPlan) -> SyncSummary:
+    return replace(
+        summary,
+        added=summary.added + len(plan.add),
+        updated=summary.updated + len(plan.update),
+        removed=summary.removed + len(plan.remove),
+        unchanged=summary.unchanged + plan.unchanged,
+    )

@@ -1,0 +1,222 @@
+"""Library refresh: bring the local catalog mirror up to date with the RomM server.
+
+A first sync fetches each chosen platform whole; later syncs fetch only what changed
+(``updated_after`` the platform's watermark) and detect deletions cheaply: the
+server's per-platform ``rom_count`` (one ``GET /api/platforms``) is compared with the
+mirror, and ids are fetched only for the platforms whose counts disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from romdeck.domain.models import (
+    Collection,
+    Platform,
+    RomSummary,
+    Selection,
+    ShortcutSpec,
+    SyncProgress,
+)
+from romdeck.domain.plan import desired_shortcuts
+from romdeck.errors import CancelledError
+from romdeck.services.protocols import CatalogStore, ProgressSink, RommCatalogApi
+
+EPOCH = "1970-01-01T00:00:00+00:00"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogRefresh:
+    """The outcome of a refresh: the platforms and chosen collections as served now,
+    the wanted shortcuts by ROM id, and the request counts for the summary."""
+
+    platforms: dict[int, Platform]
+    collections: tuple[Collection, ...]
+    desired: dict[int, ShortcutSpec]
+    fetched: int
+    deleted: int
+
+
+def _noop(_: SyncProgress) -> None:
+    return None
+
+
+class LibraryRefresher:
+    """Refreshes the catalog mirror for a selection and computes the wanted shortcuts.
+
+    Args:
+        catalog: the local mirror (SQLite).
+        launcher: absolute path of ``bin/romdeck-launch`` (the shortcuts' exe).
+        page_size: ROMs per ``GET /api/roms`` page (the server allows up to 10,000).
+    """
+
+    def __init__(self, *, catalog: CatalogStore, launcher: str, page_size: int = 1000) -> None:
+        self._catalog = catalog
+        self._launcher = launcher
+        self._page_size = page_size
+
+    async def refresh(
+        self,
+        api: RommCatalogApi,
+        selection: Selection,
+        *,
+        progress: ProgressSink = _noop,
+        cancel: asyncio.Event | None = None,
+    ) -> CatalogRefresh:
+        """Fetch what changed on the server and return the wanted shortcuts.
+
+        Raises the client's errors (unreachable, auth, bad response) and
+        ``CancelledError`` when ``cancel`` is set between pages. The mirror is
+        updated page by page and a platform's watermark only after its fetch
+        completes, so an interrupted refresh resumes safely.
+        """
+        progress(SyncProgress("platforms", 0, 0, "Reading platforms"))
+        platforms = {p.id: p for p in await api.list_platforms()}
+        chosen = sorted(pid for pid in selection.platform_ids if pid in platforms)
+        collections: tuple[Collection, ...] = ()
+        if selection.collection_ids:
+            collections = tuple(
+                c for c in await api.list_collections() if c.id in selection.collection_ids
+            )
+        fetcher = _Fetcher(api, self._catalog, self._page_size, progress, cancel)
+        fresh = [pid for pid in chosen if self._catalog.watermark(pid) is None]
+        known = [pid for pid in chosen if pid not in fresh]
+        total = sum(platforms[pid].rom_count for pid in fresh)
+        fetcher.begin(total)
+        for pid in fresh:
+            await fetcher.full_platform(pid)
+        if known:
+            await fetcher.changed_since(known)
+        deleted = await fetcher.reconcile_counts(known, platforms)
+        for collection in collections:
+            await fetcher.collection(collection)
+        roms = self._catalog.roms(
+            platform_ids=chosen, rom_ids={rid for c in collections for rid in c.rom_ids}
+        )
+        desired = desired_shortcuts(
+            roms, platforms=platforms, collections=collections, launcher=self._launcher
+        )
+        return CatalogRefresh(platforms, collections, desired, fetcher.fetched, deleted)
+
+
+class _Fetcher:
+    """Paging helper for one refresh (counts ROMs fetched for progress)."""
+
+    def __init__(
+        self,
+        api: RommCatalogApi,
+        catalog: CatalogStore,
+        page_size: int,
+        progress: ProgressSink,
+        cancel: asyncio.Event | None,
+    ) -> None:
+        self._api = api
+        self._catalog = catalog
+        self._page_size = page_size
+        self._progress = progress
+        self._cancel = cancel
+        self.fetched = 0
+        self._total = 0
+
+    def begin(self, total: int) -> None:
+        self._total = total
+        self._report()
+
+    def _report(self) -> None:
+        self._progress(
+            SyncProgress("roms", self.fetched, max(self._total, self.fetched), "Fetching ROMs")
+        )
+
+    def _check_cancel(self) -> None:
+        if self._cancel is not None and self._cancel.is_set():
+            raise CancelledError("The sync was cancelled.")
+
+    async def _pages(
+        self,
+        *,
+        platform_ids: Sequence[int] = (),
+        collection_id: int | None = None,
+        updated_after: str | None = None,
+        on_page: Callable[[tuple[RomSummary, ...]], None],
+    ) -> None:
+        offset = 0
+        while True:
+            self._check_cancel()
+            page = await self._api.list_roms(
+                platform_ids=platform_ids,
+                collection_id=collection_id,
+                updated_after=updated_after,
+                offset=offset,
+                limit=self._page_size,
+            )
+            if page.items:
+                self._catalog.upsert_roms(page.items)
+                self.fetched += len(page.items)
+                on_page(page.items)
+                self._report()
+            offset += len(page.items)
+            done = not page.items or len(page.items) < self._page_size
+            if done or (page.total is not None and offset >= page.total):
+                return
+
+    async def full_platform(self, platform_id: int) -> None:
+        """Fetch one platform whole, drop mirrored ROMs it no longer has, set its watermark."""
+        seen: set[int] = set()
+        newest = [EPOCH]
+
+        def on_page(items: tuple[RomSummary, ...]) -> None:
+            for rom in items:
+                seen.add(rom.id)
+                newest[0] = max(newest[0], rom.updated_at)
+
+        await self._pages(platform_ids=[platform_id], on_page=on_page)
+        self._catalog.delete_roms(self._catalog.rom_ids(platform_id) - seen)
+        self._catalog.set_watermark(platform_id, newest[0])
+
+    async def changed_since(self, platform_ids: Sequence[int]) -> None:
+        """Fetch ROMs of these platforms updated after the oldest of their watermarks."""
+        marks = {pid: self._catalog.watermark(pid) or EPOCH for pid in platform_ids}
+        newest = dict(marks)
+
+        def on_page(items: tuple[RomSummary, ...]) -> None:
+            for rom in items:
+                if rom.platform_id in newest:
+                    newest[rom.platform_id] = max(newest[rom.platform_id], rom.updated_at)
+
+        await self._pages(
+            platform_ids=platform_ids, updated_after=min(marks.values()), on_page=on_page
+        )
+        for pid, mark in newest.items():
+            if mark != marks[pid]:
+                self._catalog.set_watermark(pid, mark)
+
+    async def reconcile_counts(
+        self, platform_ids: Sequence[int], platforms: dict[int, Platform]
+    ) -> int:
+        """Drop deleted ROMs of platforms whose server count differs from the mirror's.
+
+        Only those platforms cost an id request; a platform with ids we never saw is
+        fetched whole again. Returns how many mirrored ROMs were dropped.
+        """
+        counts = self._catalog.counts()
+        deleted = 0
+        for pid in platform_ids:
+            if counts.get(pid, 0) == platforms[pid].rom_count:
+                continue
+            self._check_cancel()
+            server_ids = set(await self._api.platform_rom_ids(pid))
+            local = self._catalog.rom_ids(pid)
+            deleted += self._catalog.delete_roms(local - server_ids)
+            if server_ids - local:
+                self._catalog.clear_watermark(pid)
+                await self.full_platform(pid)
+        return deleted
+
+    async def collection(self, collection: Collection) -> None:
+        """Fetch the members of a chosen collection that the mirror lacks."""
+        known = self._catalog.roms(platform_ids=(), rom_ids=collection.rom_ids)
+        if len(known) >= len(set(collection.rom_ids)):
+            return
+        await self._pages(collection_id=collection.id, on_page=lambda _items: None)
