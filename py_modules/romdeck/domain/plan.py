@@ -76,21 +76,22 @@ def desired_shortcuts(
             member_of.setdefault(rom_id, []).append(tag)
     exe = quoted(launcher)
     start_dir = quoted(launcher.rpartition("/")[0] or "/")
+    platform_tags = {pid: (steam_collection_name(p.display_name),) for pid, p in platforms.items()}
     desired: dict[int, ShortcutSpec] = {}
     for rom in roms:
         if rom.missing_from_fs:
             continue
-        platform = platforms.get(rom.platform_id)
-        platform_name = platform.display_name if platform else rom.platform_slug
-        tags = [steam_collection_name(platform_name)]
-        tags += [t for t in member_of.get(rom.id, ()) if t not in tags]
+        tags = platform_tags.get(rom.platform_id) or (steam_collection_name(rom.platform_slug),)
+        extra = member_of.get(rom.id)
+        if extra:
+            tags = tags + tuple(t for t in extra if t not in tags)
         desired[rom.id] = ShortcutSpec(
             rom_id=rom.id,
             app_name=shortcut_name(rom),
             exe=exe,
             start_dir=start_dir,
             launch_options=launch_options(rom.id),
-            tags=tuple(tags),
+            tags=tags,
             cover_path=rom.cover_path,
         )
     return desired

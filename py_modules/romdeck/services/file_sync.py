@@ -83,14 +83,14 @@ class FileSync:
         refresh = await deps.refresher.refresh(api, selection, progress=progress, cancel=cancel)
         summary = SyncSummary(dry_run=dry_run)
         for user in users:
-            plan = plan_sync(refresh.desired, deps.registry.entries(user))
+            entries = deps.registry.entries(user)
+            plan = plan_sync(refresh.desired, entries)
+            summary = _add_counts(summary, plan)
             if dry_run:
-                summary = _add_counts(summary, plan)
                 continue
             self._refuse_if_steam_running()
-            self._apply(user, plan, progress)
-            summary = _add_counts(summary, plan)
-            written, failures = await self._sync_covers(user, covers, progress)
+            entries = self._apply(user, plan, entries, progress)
+            written, failures = await self._sync_covers(user, entries, covers, progress)
             summary = replace(
                 summary,
                 covers_written=summary.covers_written + written,
@@ -105,14 +105,20 @@ class FileSync:
                 "before syncing, so its shortcuts file is not overwritten."
             )
 
-    def _apply(self, user: str, plan: SyncPlan, progress: ProgressSink) -> None:
+    def _apply(
+        self,
+        user: str,
+        plan: SyncPlan,
+        entries: dict[int, RegistryEntry],
+        progress: ProgressSink,
+    ) -> dict[int, RegistryEntry]:
+        """Write the plan to the user's shortcuts file and registry; returns the new entries."""
         deps = self._deps
         if plan.is_empty:
-            return
+            return entries
         total = len(plan.add) + len(plan.update) + len(plan.remove)
         progress(SyncProgress("apply", 0, total, f"Writing shortcuts for Steam user {user}"))
-        existing = deps.registry.entries(user)
-        taken = {e.appid for e in existing.values()} | deps.shortcuts.appids(user)
+        taken = {e.appid for e in entries.values()} | deps.shortcuts.appids(user)
         upserts: list[RegistryEntry] = []
         for spec in plan.add:
             appid = allocate_appid(spec, taken)
@@ -127,15 +133,19 @@ class FileSync:
         for appid in removals:
             deps.grid.remove(user, appid)
         progress(SyncProgress("apply", total, total, f"Wrote shortcuts for Steam user {user}"))
+        removed = {entry.rom_id for entry in plan.remove}
+        updated = {rom_id: e for rom_id, e in entries.items() if rom_id not in removed}
+        updated.update((e.rom_id, e) for e in upserts)
+        return updated
 
     async def _sync_covers(
         self,
         user: str,
+        entries: dict[int, RegistryEntry],
         covers: CoverFetcher,
         progress: ProgressSink,
     ) -> tuple[int, tuple[str, ...]]:
         deps = self._deps
-        entries = deps.registry.entries(user)
         todo = [
             entry
             for entry in entries.values()

@@ -141,8 +141,9 @@ class AiohttpRommAuth:
         return DevicePoll(DevicePollStatus.APPROVED, token=parse.parse_device_token(data))
 
     async def _http(self, connection: Connection) -> RommHttp:
+        https = connection.url.startswith("https:")
         ssl_setting = await asyncio.to_thread(
-            tls_context, connection.verify_tls, connection.ca_file
+            tls_context, connection.verify_tls, connection.ca_file, https=https
         )
         return RommHttp(self._session, connection, ssl_setting=ssl_setting, retry=self._retry)
 

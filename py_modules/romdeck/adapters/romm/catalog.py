@@ -53,7 +53,9 @@ class AiohttpRommClient:
         *,
         retry: RetryPolicy | None = None,
     ) -> None:
-        ssl_setting = tls_context(connection.verify_tls, connection.ca_file)
+        ssl_setting = tls_context(
+            connection.verify_tls, connection.ca_file, https=connection.url.startswith("https:")
+        )
         self._http = RommHttp(
             session, connection, ssl_setting=ssl_setting, retry=retry or RetryPolicy()
         )

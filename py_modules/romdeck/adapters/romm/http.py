@@ -44,7 +44,7 @@ from romdeck.errors import (
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"RomDeck/{__version__}"
-SslSetting = ssl.SSLContext | bool  # False: verification off (never True)
+SslSetting = ssl.SSLContext | bool  # False: verification off; True only for plain HTTP
 Params = Sequence[tuple[str, str]]
 _IDEMPOTENT = frozenset({"GET", "HEAD"})
 _BIG_JSON_BYTES = 512 * 1024
@@ -87,7 +87,7 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
-def tls_context(verify_tls: bool, ca_file: str) -> SslSetting:
+def tls_context(verify_tls: bool, ca_file: str, *, https: bool = True) -> SslSetting:
     """The ``ssl`` argument for aiohttp: a verifying context (plus ``ca_file``) or ``False``.
 
     Reads the trust store and ``ca_file`` (blocking: call it off the event loop when
@@ -96,6 +96,8 @@ def tls_context(verify_tls: bool, ca_file: str) -> SslSetting:
     """
     if not verify_tls:
         return False
+    if not https:
+        return True  # plain HTTP: aiohttp ignores it; spares building a trust store
     try:
         changed = os.stat(ca_file).st_mtime_ns if ca_file else 0
         return _verifying_context(ca_file, changed)

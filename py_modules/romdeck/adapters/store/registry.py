@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -50,13 +51,22 @@ def _row(steam_user: str, entry: RegistryEntry) -> tuple[object, ...]:
     )
 
 
-def _entry(row: Sequence[Any]) -> RegistryEntry:
-    rom_id, appid, app_name, exe, start_dir, options, tags, cover_path, cover_key = row
+@functools.lru_cache(maxsize=4096)
+def _decode_tags(tags: str) -> tuple[str, ...] | None:
+    """Tags column → tuple; ``None`` when unreadable. Cached: most ROMs share a few tag lists."""
     try:
         tag_list = json.loads(tags) if tags else []
-    except ValueError as err:
-        raise StateError(f"Registry entry of ROM {rom_id} has unreadable tags") from err
+    except ValueError:
+        return None
     if not isinstance(tag_list, list):
+        return None
+    return tuple(str(t) for t in tag_list)
+
+
+def _entry(row: Sequence[Any]) -> RegistryEntry:
+    rom_id, appid, app_name, exe, start_dir, options, tags, cover_path, cover_key = row
+    tag_tuple = _decode_tags(tags or "")
+    if tag_tuple is None:
         raise StateError(f"Registry entry of ROM {rom_id} has unreadable tags")
     spec = ShortcutSpec(
         rom_id=int(rom_id),
@@ -64,7 +74,7 @@ def _entry(row: Sequence[Any]) -> RegistryEntry:
         exe=str(exe or ""),
         start_dir=str(start_dir or ""),
         launch_options=str(options or ""),
-        tags=tuple(str(t) for t in tag_list),
+        tags=tag_tuple,
         cover_path=str(cover_path or ""),
     )
     return RegistryEntry(spec=spec, appid=int(appid), cover_key=str(cover_key or ""))
