@@ -85,7 +85,7 @@ async def bare_fetch(url: str, token: str, log: list[list[object]]) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Benchmark a first sync and a resync.")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--roms", type=int, default=10_000)
     parser.add_argument("--platforms", type=int, default=20)
