@@ -294,3 +294,34 @@ async def test_status_shows_the_last_sync(env: Env):
     run = await env.cli("status")
     assert run.code == 0
     assert env.server.url in run.out and "Last sync:" in run.out and "(ok)" in run.out
+
+
+async def test_a_deletion_costs_one_id_request_for_its_platform_only(env: Env):
+    await env.cli("select", "snes", "gba", "psx")
+    assert (await env.sync()).code == 0
+    snes = platform_id(env.library, "snes")
+    victim = min(r.id for r in env.library.roms.values() if r.platform_id == snes)
+    env.library.delete_rom(victim)
+    env.server.reset_log()
+    run = await env.sync()
+    assert run.code == 0, run.err
+    assert f"romdeck:{victim}" not in env.ours()
+    rom_requests = [p for m, p, _s in env.server.requests if p.startswith("/api/roms")]
+    assert len(rom_requests) == 2, rom_requests  # the changes, then one platform's ids
+    assert "updated_after=" in rom_requests[0]
+    assert f"platform_ids={snes}" in rom_requests[1] and "with_rom_id_index=true" in rom_requests[1]
+
+
+async def test_a_chosen_collection_syncs_its_roms_from_unselected_platforms_and_follows_renames(
+    env: Env,
+):
+    gba = platform_id(env.library, "gba")
+    member = min(r.id for r in env.library.roms.values() if r.platform_id == gba)
+    collection = env.library.add_collection("Couch Co-op", [member])
+    await env.cli("select", "snes", "--collection", str(collection))
+    assert (await env.sync()).code == 0
+    shortcut = env.ours()[f"romdeck:{member}"]
+    assert "RomM: Couch Co-op" in shortcut["tags"].values()
+    env.library.rename_rom(member, "Renamed In Collection")
+    assert (await env.sync()).code == 0
+    assert env.ours()[f"romdeck:{member}"]["AppName"] == "Renamed In Collection"

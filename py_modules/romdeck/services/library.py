@@ -215,8 +215,20 @@ class _Fetcher:
         return deleted
 
     async def collection(self, collection: Collection) -> None:
-        """Fetch the members of a chosen collection that the mirror lacks."""
+        """Fetch a chosen collection's ROMs changed since its own watermark.
+
+        A collection's fetches form their own stream, watermarked under the key
+        ``-collection id`` (platform ids are positive). A member the mirror lacks (just
+        added to the collection, with an old ``updated_at``) makes the fetch whole.
+        """
+        key = -collection.id
         known = self._catalog.roms(platform_ids=(), rom_ids=collection.rom_ids)
-        if len(known) >= len(set(collection.rom_ids)):
-            return
-        await self._pages(collection_id=collection.id, on_page=lambda _items: None)
+        complete = len(known) >= len(set(collection.rom_ids))
+        since = self._catalog.watermark(key) if complete else None
+        newest = [since or EPOCH]
+
+        def on_page(items: tuple[RomSummary, ...]) -> None:
+            newest[0] = max([newest[0], *(rom.updated_at for rom in items)])
+
+        await self._pages(collection_id=collection.id, updated_after=since, on_page=on_page)
+        self._catalog.set_watermark(key, newest[0])

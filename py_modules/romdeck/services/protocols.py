@@ -135,7 +135,10 @@ class CatalogStore(Protocol):
         ...
 
     def watermark(self, platform_id: int) -> str | None:
-        """The newest ``updated_at`` fetched for a platform whose full fetch completed."""
+        """The newest ``updated_at`` fetched for a platform whose full fetch completed.
+
+        A negative key is a collection's own stream (``-collection id``).
+        """
         ...
 
     def set_watermark(self, platform_id: int, updated_at: str) -> None:
