@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from romdeck.adapters.steam import grid as grid_module
+from romdeck.adapters.files import atomic
 from romdeck.adapters.steam.grid import FileGridArtwork
 from romdeck.errors import DiskFullError, StateError, SteamNotFoundError
 from steam_tree import make_steam_tree
@@ -88,7 +88,7 @@ def test_a_full_disk_raises_disk_full_and_keeps_the_old_portrait(steam_root, mon
     def no_space(src, dst):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(grid_module.os, "replace", no_space)
+    monkeypatch.setattr(atomic.os, "replace", no_space)
     with pytest.raises(DiskFullError):
         artwork.write_portrait(USER, APPID, PNG)
 

@@ -24,6 +24,7 @@ import py7zr
 from py7zr.exceptions import ArchiveError, PasswordRequired
 from py7zr.io import Py7zIO, WriterFactory
 
+from romdeck.adapters.files.atomic import fsync_dir
 from romdeck.domain.downloads import (
     MIB,
     ArchiveMember,
@@ -137,7 +138,7 @@ class SafeExtractor:
                     (staging / path).mkdir(parents=True, exist_ok=True)
             reader.extract(staging, members, paths, sink)
             staging.chmod(0o755)  # mkdtemp made it private
-            _fsync_dir(staging)
+            fsync_dir(staging)
             os.replace(staging, target_dir)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -348,14 +349,6 @@ def _require_empty(target_dir: Path) -> None:
             raise InvalidInputError(f"{target_dir} already exists and is not empty")
     except OSError as err:
         raise _os_error(err, target_dir) from err
-
-
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _os_error(err: OSError, path: Path) -> RomDeckError:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import errno
-import os
 from pathlib import Path
 
+from romdeck.adapters.files.atomic import write_bytes_atomic
 from romdeck.errors import DiskFullError, RomDeckError, StateError, SteamNotFoundError
 
 _GRID_SUFFIXES = ("p", "", "_hero", "_logo", "_icon")
@@ -58,18 +58,9 @@ class FileGridArtwork:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(temp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            owner = path.parent.stat()  # run as root: leave the file to the folder's owner
-            os.chown(temp, owner.st_uid, owner.st_gid)
-        os.replace(temp, path)
+        write_bytes_atomic(path, data)
     except OSError as err:
-        temp.unlink(missing_ok=True)
         raise _io_error(path, err) from err
 
 

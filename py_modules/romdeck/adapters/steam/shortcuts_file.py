@@ -15,6 +15,7 @@ from typing import Any
 import filelock
 import vdf
 
+from romdeck.adapters.files.atomic import write_bytes_atomic
 from romdeck.adapters.steam.locator import SteamLocator
 from romdeck.domain.appid import to_signed_int32, to_unsigned_int32
 from romdeck.domain.models import RegistryEntry
@@ -293,40 +294,10 @@ def _write_atomic(path: Path, data: bytes) -> None:
     its folder for a new file. Raises ``DiskFullError`` or ``StateError``; on failure
     ``path`` is as it was.
     """
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(temp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        _copy_ownership(path, temp)
-        os.replace(temp, path)
+        write_bytes_atomic(path, data)
     except OSError as err:
-        temp.unlink(missing_ok=True)
         raise _write_error(path, err) from err
-    _fsync_dir(path.parent)
-
-
-def _copy_ownership(target: Path, temp: Path) -> None:
-    reference = target if target.exists() else target.parent
-    status = reference.stat()
-    if target.exists():
-        os.chmod(temp, status.st_mode & 0o7777)
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        os.chown(temp, status.st_uid, status.st_gid)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems cannot fsync a directory; the rename is done either way
-    finally:
-        os.close(fd)
 
 
 def _make_dir(folder: Path) -> None:

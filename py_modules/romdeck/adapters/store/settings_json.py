@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from romdeck.adapters.files.atomic import write_bytes_atomic
 from romdeck.domain.models import Selection
 from romdeck.domain.settings import SETTINGS_SCHEMA_VERSION, Connection, Settings
 from romdeck.errors import CorruptFileError, DiskFullError, InvalidInputError, StateError
@@ -222,26 +223,10 @@ class JsonSettingsStore:
         return aside
 
     def _write_atomic(self, data: bytes) -> None:
-        folder = self.path.parent
-        tmp = folder / f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_bytes_atomic(self.path, data, mode=0o600)
         except OSError as err:
-            raise _os_error(err, "write", self.path) from err
-        try:
-            try:
-                os.fchmod(fd, 0o600)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.path)
-            _fsync_dir(folder)
-        except OSError as err:
-            tmp.unlink(missing_ok=True)
             raise _os_error(err, "write", self.path) from err
 
 
@@ -253,16 +238,3 @@ def _reason(err: Exception) -> str:
     if isinstance(err, _InvalidDocument):
         return str(err)
     return f"cannot be migrated: {type(err).__name__}"
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
