@@ -97,9 +97,23 @@ def main() -> int:
         return 0
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path[:3]), "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--roms", str(args.roms), "--platforms",
-         str(args.platforms), "--covers", str(args.covers), "--cost", str(args.cost)],
-        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            "--roms",
+            str(args.roms),
+            "--platforms",
+            str(args.platforms),
+            "--covers",
+            str(args.covers),
+            "--cost",
+            str(args.cost),
+        ],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert server.stdin and server.stdout
     url = server.stdout.readline().strip()
@@ -115,13 +129,18 @@ def main() -> int:
             root = Path(tmp)
             steam = root / "Steam"
             (steam / "userdata" / "12345678" / "config").mkdir(parents=True)
-            cli_env = {**env, "ROMDECK_DATA_DIR": str(root / "data"), "HOME": str(root),
-                       "ROMDECK_PASSWORD": "hunter2"}
+            cli_env = {
+                **env,
+                "ROMDECK_DATA_DIR": str(root / "data"),
+                "HOME": str(root),
+                "ROMDECK_PASSWORD": "hunter2",
+            }
             cli = [sys.executable, "-m", "romdeck"]
             run_measured([*cli, "login", "--url", url, "--username", "admin"], cli_env)
             slugs = [f"bench{i:02d}" for i in range(args.platforms)]
-            platforms_out = subprocess.run([*cli, "platforms"], env=cli_env, check=True,
-                                           capture_output=True, text=True).stdout
+            platforms_out = subprocess.run(
+                [*cli, "platforms"], env=cli_env, check=True, capture_output=True, text=True
+            ).stdout
             slugs = [line.split()[0] for line in platforms_out.splitlines()[1:] if line.strip()]
             run_measured([*cli, "select", *slugs], cli_env)
             request_log()
@@ -140,19 +159,31 @@ def main() -> int:
 
     ratio = first_s / bare_s
     share = again_s / first_s
-    print(f"library: {args.roms} ROMs, {args.platforms} platforms, {args.covers} covers, "
-          f"server cost {args.cost * 1000:.2f} ms/ROM")
-    print(f"first sync : {first_s:6.2f} s  peak RSS {first_rss:5.1f} MB  "
-          f"{len(first_log):4d} requests   [{first_line}]")
-    print(f"resync     : {again_s:6.2f} s  peak RSS {again_rss:5.1f} MB  "
-          f"{len(again_log):4d} requests   [{again_line}]")
+    print(
+        f"library: {args.roms} ROMs, {args.platforms} platforms, {args.covers} covers, "
+        f"server cost {args.cost * 1000:.2f} ms/ROM"
+    )
+    print(
+        f"first sync : {first_s:6.2f} s  peak RSS {first_rss:5.1f} MB  "
+        f"{len(first_log):4d} requests   [{first_line}]"
+    )
+    print(
+        f"resync     : {again_s:6.2f} s  peak RSS {again_rss:5.1f} MB  "
+        f"{len(again_log):4d} requests   [{again_line}]"
+    )
     print(f"bare GET of the same pages and covers: {bare_s:6.2f} s")
-    print(f"first sync / bare fetch = {ratio:.2f} (target <= 1.30)  "
-          f"{'OK' if ratio <= 1.3 else 'MISSED'}")
-    print(f"peak RSS = {max(first_rss, again_rss):.1f} MB (target <= 100)  "
-          f"{'OK' if max(first_rss, again_rss) <= 100 else 'MISSED'}")
-    print(f"resync / first sync = {share * 100:.1f}% (target <= 5%)  "
-          f"{'OK' if share <= 0.05 else 'MISSED'}")
+    print(
+        f"first sync / bare fetch = {ratio:.2f} (target <= 1.30)  "
+        f"{'OK' if ratio <= 1.3 else 'MISSED'}"
+    )
+    print(
+        f"peak RSS = {max(first_rss, again_rss):.1f} MB (target <= 100)  "
+        f"{'OK' if max(first_rss, again_rss) <= 100 else 'MISSED'}"
+    )
+    print(
+        f"resync / first sync = {share * 100:.1f}% (target <= 5%)  "
+        f"{'OK' if share <= 0.05 else 'MISSED'}"
+    )
     return 0
 
 

@@ -1,0 +1,231 @@
+"""The ports the play services (downloads, launch) depend on, named by role.
+
+Adapters satisfy them structurally; each method raises only :mod:`romdeck.errors`.
+Paths are :class:`pathlib.Path` where the file adapters take them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from romdeck.domain.downloads import DownloadProgress, DownloadResult, HashAlgorithm
+from romdeck.domain.launch_protocol import ExitedRequest, StartedRequest
+from romdeck.domain.models import Install, RomDetail
+
+
+class DownloadState(StrEnum):
+    """Where one ROM's download stands (also the ``downloads.state`` column)."""
+
+    QUEUED = "queued"
+    DOWNLOADING = "downloading"
+    UNPACKING = "unpacking"
+    PAUSED = "paused"
+    INSTALLED = "installed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadStatus:
+    """One ROM's download as the panel shows it (the progress event's payload).
+
+    Bytes; ``bytes_total`` ``None`` while unknown; ``rate_bytes_per_s`` a moving average;
+    ``eta_seconds`` ``None`` while unknown; ``error_code`` an ``ErrorCode`` value (``""``:
+    none); ``resumable``: a kept ``.part`` lets a resume continue where it stopped.
+    """
+
+    rom_id: int
+    name: str
+    state: DownloadState
+    bytes_done: int = 0
+    bytes_total: int | None = None
+    rate_bytes_per_s: float = 0.0
+    eta_seconds: float | None = None
+    error_code: str = ""
+    error_message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledList:
+    """Every install, with bytes on disk per RomM platform slug and in all."""
+
+    installs: tuple[Install, ...]
+    bytes_by_platform: Mapping[str, int]
+    total_bytes: int
+
+
+class DownloadQueue(Protocol):
+    """Queues downloads (``DownloadService``); the launch service's view of it."""
+
+    async def queue(self, rom_ids: Sequence[int]) -> list[DownloadStatus]:
+        """Queue (or resume) each ROM; an installed one reports ``INSTALLED``."""
+        ...
+
+
+class PathProbe(Protocol):
+    """Whether something exists at a path (checked off the event loop)."""
+
+    async def exists(self, path: Path) -> bool: ...
+
+
+class RomContentSource(Protocol):
+    """A signed-in RomM client that can describe and serve a ROM's content
+    (``AiohttpRommClient``). Raises ``NotFoundError``, ``AuthRejectedError``,
+    ``ServerUnreachableError``, ``BadResponseError``."""
+
+    @property
+    def ssl(self) -> ssl.SSLContext | bool:
+        """aiohttp's ``ssl`` argument for streamed downloads."""
+        ...
+
+    async def get_rom(self, rom_id: int) -> RomDetail:
+        """``GET /api/roms/{id}`` with its ``files``."""
+        ...
+
+    def content_url(self, rom: RomDetail) -> str:
+        """Absolute URL of ``GET /api/roms/{id}/content/<fs_name>``."""
+        ...
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that authenticate a streamed download."""
+        ...
+
+
+class RomFileTransfer(Protocol):
+    """Downloads one URL to a file (``AiohttpDownloader``): ``<target>.part`` then an
+    atomic rename, resumed with ``Range`` from a kept part, retried with backoff.
+
+    Raises ``HashMismatchError`` / ``DiskFullError`` (part deleted), ``AuthRejectedError``,
+    ``NotFoundError``, ``ServerUnreachableError`` / ``DownloadFailedError`` (part kept),
+    ``CancelledError``; cancelling the awaiting task keeps the part when ``keep_partial``.
+    """
+
+    async def download(
+        self,
+        url: str,
+        target: Path,
+        *,
+        headers: dict[str, str] | None = None,
+        ssl: ssl.SSLContext | bool | None = None,
+        expected_size: int | None = None,
+        expected_md5: str | None = None,
+        expected_sha1: str | None = None,
+        expected_crc: str | None = None,
+        force_range: bool = False,
+        on_progress: Callable[[DownloadProgress], None] | None = None,
+        cancel: asyncio.Event | None = None,
+        keep_partial: bool = False,
+    ) -> DownloadResult: ...
+
+
+class ArchiveExtractor(Protocol):
+    """Unpacks a zip/7z into an absent or empty folder, or writes nothing (``SafeExtractor``).
+
+    Raises ``UnsafeArchiveError``, ``CorruptFileError``, ``DiskFullError``,
+    ``DownloadFailedError``; cancelling the awaiting task cleans up first.
+    """
+
+    async def extract_async(self, archive: Path, target_dir: Path) -> list[Path]:
+        """The extracted files' paths (under ``target_dir``)."""
+        ...
+
+
+class FileHashes(Protocol):
+    """Hashes of a local file computed off the event loop (``FileHasher``)."""
+
+    async def hash_file(
+        self, path: Path, algorithms: Iterable[HashAlgorithm] = ...
+    ) -> dict[HashAlgorithm, str]:
+        """``{algorithm: lowercase hex}``. Raises ``NotFoundError`` or ``StateError``."""
+        ...
+
+
+class FreeSpace(Protocol):
+    """Free bytes on the file system of a path or its nearest existing parent."""
+
+    def free_bytes(self, path: Path) -> int: ...
+
+
+class InstallTree(PathProbe, Protocol):
+    """File operations on installed games (``LocalInstallTree``); all off the loop.
+
+    Raises ``DiskFullError`` or ``DownloadFailedError`` when a write fails.
+    """
+
+    async def file_sizes(self, root: Path) -> dict[str, int]:
+        """Regular files under ``root`` by ``/``-relative path → size in bytes
+        (``root`` a file: ``{"": size}``; absent: ``{}``). Symlinks are not followed."""
+        ...
+
+    async def move(self, source: Path, target: Path) -> None:
+        """Rename ``source`` (file or folder) to ``target``, which must not exist."""
+        ...
+
+    async def write_text(self, path: Path, text: str) -> None:
+        """Write UTF-8 text atomically (temp file, fsync, rename)."""
+        ...
+
+    async def remove(self, root: Path, relative: Sequence[str] = ()) -> None:
+        """Remove the file ``root``, or these files under the folder ``root`` then every
+        folder left empty (``root`` included). ``relative`` empty: the whole tree."""
+        ...
+
+    async def discard_partial(self, target: Path) -> None:
+        """Remove the downloader's ``<target>.part`` and ``<target>.part.json``."""
+        ...
+
+
+class DownloadRow(Protocol):
+    """One persisted download-queue row."""
+
+    @property
+    def rom_id(self) -> int: ...
+
+    @property
+    def state(self) -> str: ...
+
+
+class InstallStore(Protocol):
+    """Installs and the persisted download queue (``SqliteInstallStore``).
+
+    Raises ``StateError``.
+    """
+
+    def record(self, install: Install) -> None: ...
+
+    def get(self, rom_id: int) -> Install | None: ...
+
+    def remove(self, rom_id: int) -> bool: ...
+
+    def list(self) -> list[Install]: ...
+
+    def set_download(
+        self, rom_id: int, state: str, bytes_done: int = 0, bytes_total: int = 0, error: str = ""
+    ) -> None: ...
+
+    def downloads(self) -> Sequence[DownloadRow]: ...
+
+    def remove_download(self, rom_id: int) -> bool: ...
+
+
+class InstallReader(Protocol):
+    """Read access to installs (the launch service's view of :class:`InstallStore`)."""
+
+    def get(self, rom_id: int) -> Install | None: ...
+
+
+class SessionListener(Protocol):
+    """Told when a launched game starts and exits (save sync and playtime hook in here).
+
+    A listener's ``RomDeckError`` is logged and does not fail the launcher's request.
+    """
+
+    async def session_started(self, request: StartedRequest, install: Install | None) -> None: ...
+
+    async def session_exited(self, request: ExitedRequest, install: Install | None) -> None: ...
