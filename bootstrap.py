@@ -17,6 +17,13 @@ import aiohttp
 
 from romdeck import __version__
 from romdeck.adapters.clock import SystemClock
+from romdeck.adapters.emulation.target import EmulationTargetReader
+from romdeck.adapters.files.diskspace import StatvfsDiskSpace
+from romdeck.adapters.files.download import AiohttpDownloader
+from romdeck.adapters.files.extract import SafeExtractor
+from romdeck.adapters.files.hashing import FileHasher
+from romdeck.adapters.files.install_tree import LocalInstallTree
+from romdeck.adapters.launch_socket import UnixSocketLaunchServer
 from romdeck.adapters.romm.auth import AiohttpRommAuth
 from romdeck.adapters.romm.catalog import AiohttpRommClient
 from romdeck.adapters.romm.covers import PillowCoverFetcher
@@ -26,14 +33,19 @@ from romdeck.adapters.steam.process import ProcSteamProcess
 from romdeck.adapters.steam.shortcuts_file import VdfShortcutFile
 from romdeck.adapters.store.catalog import SqliteCatalog
 from romdeck.adapters.store.database import SqliteDatabase
+from romdeck.adapters.store.installs import SqliteInstallStore
 from romdeck.adapters.store.registry import SqliteRegistry
 from romdeck.adapters.store.settings_json import JsonSettingsStore
 from romdeck.adapters.store.sync_runs import SqliteSyncRunLog
+from romdeck.domain.layout import PlayTarget
 from romdeck.errors import NotConfiguredError
 from romdeck.services.account import AccountService
+from romdeck.services.downloads import DownloadDeps, DownloadService
 from romdeck.services.file_sync import FileSync, FileSyncDeps
+from romdeck.services.launch import LaunchService
 from romdeck.services.library import LibraryRefresher
 from romdeck.services.panel_sync import PanelSync
+from romdeck.services.play_protocols import DownloadStatus
 
 PLUGIN_ROOT = Path(__file__).resolve().parent
 LAUNCHER = PLUGIN_ROOT / "bin" / "romdeck-launch"
@@ -76,6 +88,16 @@ class Paths:
     def settings(self) -> Path:
         return self.settings_dir / "settings.json"
 
+    @property
+    def launch_socket(self) -> Path:
+        """Where ``bin/romdeck-launch`` finds the backend (it derives the same folder)."""
+        return self.data_dir / "launch.sock"
+
+
+def user_home(env: Mapping[str, str] = os.environ) -> Path:
+    """The desktop user's home (Decky's ``DECKY_USER_HOME`` when the plugin runs as root)."""
+    return Path(env.get("DECKY_USER_HOME") or env.get("HOME") or Path.home())
+
 
 def _device_identity() -> tuple[str, str]:
     """(device name shown in RomM, stable device identifier) from the host name and machine id."""
@@ -104,6 +126,12 @@ class App:
     panel_sync: PanelSync
     connect: Callable[[], AiohttpRommClient]
     """A RomM client for the saved connection. Raises ``NotConfiguredError``."""
+    installs: SqliteInstallStore
+    downloads: DownloadService
+    launch: LaunchService
+    launch_server: UnixSocketLaunchServer
+    play_target: Callable[[], PlayTarget]
+    """The emulation target from the settings and the disk (RetroDECK, EmuDeck, custom)."""
 
     def covers(self, client: AiohttpRommClient) -> PillowCoverFetcher:
         """Cover art fetched through ``client`` and converted to PNG."""
@@ -129,16 +157,35 @@ class App:
         )
         return FileSync(deps)
 
+    async def serve_launcher(self) -> None:
+        """Answer ``bin/romdeck-launch`` on the unix socket and resume interrupted downloads."""
+        await self.launch_server.start(self.paths.launch_socket)
+        await self.downloads.restore()
+
     async def close(self) -> None:
         """Stop background work, close the HTTP session and the database (well under 5 s)."""
+        await self.launch_server.stop()
+        await self.downloads.close()
         await self.panel_sync.close()
         await self.session.close()
         self.db.close()
 
 
-def build_app(paths: Paths, *, session: aiohttp.ClientSession | None = None) -> App:
+def _ignore_event(_status: DownloadStatus) -> None:
+    return None
+
+
+def build_app(
+    paths: Paths,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    home: Path | None = None,
+    on_download_event: Callable[[DownloadStatus], None] = _ignore_event,
+) -> App:
     """Build the whole object graph. Call inside a running event loop.
 
+    ``home``: the user whose RetroDECK/EmuDeck folders are used (default: ``user_home()``).
+    ``on_download_event``: receives every download status change (Decky emits it).
     Raises ``StateError`` when the database cannot be opened.
     """
     session = session or aiohttp.ClientSession(
@@ -170,6 +217,28 @@ def build_app(paths: Paths, *, session: aiohttp.ClientSession | None = None) -> 
             )
         return AiohttpRommClient(session, connection)
 
+    targets = EmulationTargetReader(home or user_home())
+
+    def play_target() -> PlayTarget:
+        return targets.read(settings.load().emulation)
+
+    installs = SqliteInstallStore(db)
+    tree = LocalInstallTree()
+    downloads = DownloadService(
+        DownloadDeps(
+            connect=connect,
+            downloader=AiohttpDownloader(session),
+            extractor=SafeExtractor(),
+            hasher=FileHasher(),
+            tree=tree,
+            free_space=StatvfsDiskSpace(),
+            store=installs,
+            target=play_target,
+            clock=clock,
+            on_event=on_download_event,
+        )
+    )
+    launch = LaunchService(installs=installs, downloads=downloads, probe=tree, target=play_target)
     return App(
         paths=paths,
         session=session,
@@ -185,4 +254,9 @@ def build_app(paths: Paths, *, session: aiohttp.ClientSession | None = None) -> 
             refresher=refresher, registry=registry, runs=runs, clock=clock, connect=connect
         ),
         connect=connect,
+        installs=installs,
+        downloads=downloads,
+        launch=launch,
+        launch_server=UnixSocketLaunchServer(launch.handle),
+        play_target=play_target,
     )

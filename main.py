@@ -8,6 +8,7 @@ exception's class and message): they return ``{"ok": true, "data": ...}`` or
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import os
@@ -23,6 +24,7 @@ from bootstrap import App, Paths, build_app
 from romdeck.domain.models import Selection, SyncPlan, SyncProgress
 from romdeck.errors import ErrorCode, RomDeckError
 from romdeck.services.panel_sync import ChunkResult
+from romdeck.services.play_protocols import DownloadStatus, InstalledList
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -77,18 +79,56 @@ def _chunk(plan: SyncPlan, remaining: int) -> dict[str, Any]:
     }
 
 
+def _download(status: DownloadStatus) -> dict[str, Any]:
+    return {**asdict(status), "state": status.state.value}
+
+
+def _installed(listing: InstalledList) -> dict[str, Any]:
+    return {
+        "installs": [
+            {
+                "rom_id": i.rom_id,
+                "platform_slug": i.platform_slug,
+                "system": i.system,
+                "root": i.root,
+                "launch_path": i.launch_path,
+                "size_bytes": i.size_bytes,
+                "installed_at": i.installed_at,
+            }
+            for i in listing.installs
+        ],
+        "bytes_by_platform": dict(listing.bytes_by_platform),
+        "total_bytes": listing.total_bytes,
+    }
+
+
 class Plugin:
     """RomDeck's Decky backend. ``_main`` wires the app before its first ``await``."""
 
     _app_instance: App | None = None
 
+    _event_tasks: set[asyncio.Task[None]]
+
     def _app(self) -> App:
         if self._app_instance is None:
-            self._app_instance = build_app(Paths.resolve())
+            self._event_tasks = set()
+            self._app_instance = build_app(Paths.resolve(), on_download_event=self._emit_download)
         return self._app_instance
 
+    def _emit_download(self, status: DownloadStatus) -> None:
+        """Send a download's status to the panel as the ``download_progress`` event."""
+        task = asyncio.get_running_loop().create_task(
+            decky.emit("download_progress", _download(status))
+        )
+        self._event_tasks.add(task)
+        task.add_done_callback(self._event_tasks.discard)
+
     async def _main(self) -> None:
-        self._app()
+        app = self._app()
+        try:
+            await app.serve_launcher()
+        except RomDeckError as error:
+            decky.logger.error("RomDeck cannot answer the launcher: %s", error.message)
         decky.logger.info("RomDeck started")
 
     async def _unload(self) -> None:
@@ -242,3 +282,36 @@ class Plugin:
         client = app.connect()
         png = await app.covers(client).fetch_png(rom[0].cover_path)
         return {"png_base64": base64.b64encode(png).decode("ascii")}
+
+    @result
+    async def queue_downloads(self, rom_ids: list[int]) -> list[dict[str, Any]]:
+        statuses = await self._app().downloads.queue([int(i) for i in rom_ids])
+        return [_download(s) for s in statuses]
+
+    @result
+    async def get_downloads(self) -> list[dict[str, Any]]:
+        return [_download(s) for s in self._app().downloads.statuses()]
+
+    @result
+    async def pause_download(self, rom_id: int) -> dict[str, Any]:
+        return _download(await self._app().downloads.pause(int(rom_id)))
+
+    @result
+    async def resume_download(self, rom_id: int) -> dict[str, Any]:
+        return _download(await self._app().downloads.resume(int(rom_id)))
+
+    @result
+    async def cancel_download(self, rom_id: int) -> dict[str, Any]:
+        return _download(await self._app().downloads.cancel(int(rom_id)))
+
+    @result
+    async def uninstall(self, rom_id: int) -> dict[str, Any]:
+        return {"freed_bytes": await self._app().downloads.uninstall(int(rom_id))}
+
+    @result
+    async def list_installed(self) -> dict[str, Any]:
+        return _installed(self._app().downloads.installed())
+
+    @result
+    async def get_free_space(self) -> dict[str, Any]:
+        return {"free_bytes": await self._app().downloads.free_space()}

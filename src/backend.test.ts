@@ -5,6 +5,7 @@ import {
   getStatus,
   loginPassword,
   nextSyncChunk,
+  queueDownloads,
   reportSyncChunk,
   type Status,
   unwrap,
@@ -68,5 +69,24 @@ describe("backend callables", () => {
     const report = reportSyncChunk([{ rom_id: 7, appid: 123 }]);
     await expect(report).rejects.toBeInstanceOf(BackendError);
     await expect(report).rejects.toMatchObject({ code: "internal", message: "socket closed" });
+  });
+
+  it("queue downloads with the list of ROM ids and return their states", async () => {
+    const queued = answerOk("queue_downloads", [
+      {
+        rom_id: 20,
+        name: "Super Metroid",
+        state: "queued",
+        bytes_done: 0,
+        bytes_total: null,
+        rate_bytes_per_s: 0,
+        eta_seconds: null,
+        error_code: "",
+        error_message: "",
+      },
+    ]);
+    const downloads = await queueDownloads([20]);
+    expect(queued).toHaveBeenCalledWith([20]);
+    expect(downloads.map((d) => d.state)).toEqual(["queued"]);
   });
 });

@@ -225,6 +225,43 @@ export interface Artwork {
   png_base64: string | null;
 }
 
+/** A ROM's download as `get_downloads` and the `download_progress` event give it. */
+export interface Download {
+  rom_id: number;
+  name: string;
+  state: "queued" | "downloading" | "unpacking" | "paused" | "installed" | "failed" | "cancelled";
+  bytes_done: number;
+  bytes_total: number | null;
+  rate_bytes_per_s: number;
+  eta_seconds: number | null;
+  error_code: string;
+  error_message: string;
+}
+
+export interface Installed {
+  rom_id: number;
+  platform_slug: string;
+  system: string;
+  root: string;
+  launch_path: string;
+  size_bytes: number;
+  installed_at: string;
+}
+
+export interface InstalledList {
+  installs: Installed[];
+  bytes_by_platform: Record<string, number>;
+  total_bytes: number;
+}
+
+export interface Uninstalled {
+  freed_bytes: number;
+}
+
+export interface FreeSpace {
+  free_bytes: number;
+}
+
 export type Empty = Record<string, never>;
 
 /* -------------------------------------------------------------- callables */
@@ -257,3 +294,11 @@ export const reportSyncChunk = rpc<[results: ShortcutOutcome[]], ChunkReport>(
   "report_sync_chunk",
 );
 export const getArtwork = rpc<[romId: number], Artwork>("get_artwork");
+export const queueDownloads = rpc<[romIds: number[]], Download[]>("queue_downloads");
+export const getDownloads = rpc<[], Download[]>("get_downloads");
+export const pauseDownload = rpc<[romId: number], Download>("pause_download");
+export const resumeDownload = rpc<[romId: number], Download>("resume_download");
+export const cancelDownload = rpc<[romId: number], Download>("cancel_download");
+export const uninstall = rpc<[romId: number], Uninstalled>("uninstall");
+export const listInstalled = rpc<[], InstalledList>("list_installed");
+export const getFreeSpace = rpc<[], FreeSpace>("get_free_space");

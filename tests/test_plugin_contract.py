@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import logging
 import sys
 import types
@@ -25,11 +26,21 @@ from fakeromm.server import FakeRommServer
 async def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
     decky = types.ModuleType("decky")
     decky.logger = logging.getLogger("decky-test")  # type: ignore[attr-defined]
+    emitted: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def emit(event: str, *args: Any) -> None:
+        emitted.append((event, args))
+
+    decky.emit = emit  # type: ignore[attr-defined]
+    decky.emitted = emitted  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "decky", decky)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DECKY_USER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DECKY_PLUGIN_RUNTIME_DIR", str(tmp_path / "runtime"))
     monkeypatch.setenv("DECKY_PLUGIN_SETTINGS_DIR", str(tmp_path / "settings"))
     monkeypatch.delenv("ROMDECK_DATA_DIR", raising=False)
     main = importlib.import_module("main")
+    monkeypatch.setattr(main, "decky", decky)
     instance = main.Plugin()
     await instance._main()
     yield instance
@@ -186,3 +197,47 @@ async def test_cancel_ends_a_running_sync(plugin, fake_romm: FakeRommServer):
     assert progress["running"] is False
     busy_free = await plugin.start_sync()
     assert busy_free["ok"] is True
+
+
+async def test_the_panel_queues_a_download_sees_progress_events_and_uninstalls(
+    plugin, fake_romm: FakeRommServer, tmp_path: Path
+):
+    await sign_in(plugin, fake_romm)
+    [queued] = await ok(plugin.queue_downloads([20]))
+    assert queued["rom_id"] == 20 and queued["state"] in ("queued", "downloading")
+    app = plugin._app()
+    await app.downloads.wait_idle()
+    [done] = await ok(plugin.get_downloads())
+    assert done["state"] == "installed" and done["bytes_done"] == done["bytes_total"]
+    events = [args[0] for name, args in sys.modules["decky"].emitted if name == "download_progress"]
+    assert events and events[-1]["state"] == "installed"
+    listing = await ok(plugin.list_installed())
+    [install] = listing["installs"]
+    rom = tmp_path / "home" / "retrodeck" / "roms" / "snes" / "Super Metroid (USA, Europe).sfc"
+    assert install["launch_path"] == str(rom) and rom.is_file()
+    assert listing["bytes_by_platform"] == {"snes": rom.stat().st_size}
+    assert (await ok(plugin.get_free_space()))["free_bytes"] > 0
+    freed = await ok(plugin.uninstall(20))
+    assert freed["freed_bytes"] == rom.stat().st_size if rom.exists() else freed["freed_bytes"] > 0
+    assert not rom.exists()
+
+
+async def test_the_launcher_socket_answers_while_the_plugin_runs(
+    plugin, fake_romm: FakeRommServer, tmp_path: Path
+):
+    await sign_in(plugin, fake_romm)
+    await ok(plugin.queue_downloads([20]))
+    await plugin._app().downloads.wait_idle()
+    reader, writer = await asyncio.open_unix_connection(str(tmp_path / "runtime" / "launch.sock"))
+    writer.write(b'{"op": "resolve", "rom_id": 20}\n')
+    await writer.drain()
+    reply = json.loads(await reader.readline())
+    writer.close()
+    assert reply["ok"] is True and reply["installed"] is True
+    assert reply["argv"][:3] == ["flatpak", "run", "net.retrodeck.retrodeck"]
+
+
+async def test_a_download_error_is_a_result_object(plugin, fake_romm: FakeRommServer):
+    await sign_in(plugin, fake_romm)
+    result = await plugin.queue_downloads([999999])
+    assert result["ok"] is False and result["error"]["code"] == "not_found"

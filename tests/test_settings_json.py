@@ -71,7 +71,28 @@ def test_the_file_has_the_documented_shape(path: Path) -> None:
         },
         "selection": {"platform_ids": [1, 3], "collection_ids": [12]},
         "device_name": "Steam Deck",
+        "emulation": {"target": "auto", "roms_root": "", "templates": {}, "system_overrides": {}},
     }
+
+
+def test_emulation_choices_round_trip_and_a_bad_target_is_set_aside(path: Path) -> None:
+    from dataclasses import replace
+
+    from romdeck.domain.settings import EmulationSettings
+
+    emulation = EmulationSettings(
+        target="custom",
+        roms_root="/run/media/deck/SD/roms",
+        templates={"*": "my-emu --fullscreen {rom}"},
+        system_overrides={"genesis": "megadrive"},
+    )
+    JsonSettingsStore(path).save(replace(sample(), emulation=emulation))
+    assert JsonSettingsStore(path).load().emulation == emulation
+    doc = json.loads(path.read_text())
+    doc["emulation"]["target"] = "dolphin-on-the-moon"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(CorruptFileError, match=r"emulation\.target"):
+        JsonSettingsStore(path).load()
 
 
 def test_the_file_is_0600_in_a_0700_folder_and_no_temp_file_remains(path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from romdeck.domain.models import Selection
@@ -32,6 +33,26 @@ class Connection:
         return bool(self.url and self.token)
 
 
+EMULATION_TARGETS = ("auto", "retrodeck", "emudeck", "custom")
+
+
+@dataclass(frozen=True, slots=True)
+class EmulationSettings:
+    """Where ROMs go and how they launch.
+
+    ``target``: ``"auto"`` (RetroDECK when installed, else EmuDeck when installed, else
+    RetroDECK's default folders), ``"retrodeck"``, ``"emudeck"`` or ``"custom"`` (a ROMs
+    root the user sets in ``roms_root``, launched through ``templates``).
+    ``templates``: ES-DE system (or ``"*"``) → command with a ``{rom}`` placeholder.
+    ``system_overrides``: RomM platform slug → ROM folder name.
+    """
+
+    target: str = "auto"
+    roms_root: str = ""
+    templates: Mapping[str, str] = field(default_factory=dict)
+    system_overrides: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the user sets. ``device_name`` is what RomM shows for this Deck."""
@@ -39,4 +60,5 @@ class Settings:
     connection: Connection = field(default_factory=Connection)
     selection: Selection = field(default_factory=Selection)
     device_name: str = ""
+    emulation: EmulationSettings = field(default_factory=EmulationSettings)
     version: int = SETTINGS_SCHEMA_VERSION

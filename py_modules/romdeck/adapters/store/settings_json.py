@@ -6,7 +6,9 @@ File shape (version 1)::
      "connection": {"url": str, "token": str, "verify_tls": bool, "ca_file": str,
                     "connect_timeout": number, "read_timeout": number},
      "selection": {"platform_ids": [int], "collection_ids": [int]},
-     "device_name": str}
+     "device_name": str,
+     "emulation": {"target": "auto"|"retrodeck"|"emudeck"|"custom", "roms_root": str,
+                   "templates": {system: str}, "system_overrides": {slug: str}}}
 
 Missing keys take their defaults; unknown keys are dropped on the next save. The file
 holds the RomM token: it is written mode 0600 and its content is never logged.
@@ -26,7 +28,13 @@ from typing import Any
 
 from romdeck.adapters.files.atomic import write_bytes_atomic
 from romdeck.domain.models import Selection
-from romdeck.domain.settings import SETTINGS_SCHEMA_VERSION, Connection, Settings
+from romdeck.domain.settings import (
+    EMULATION_TARGETS,
+    SETTINGS_SCHEMA_VERSION,
+    Connection,
+    EmulationSettings,
+    Settings,
+)
 from romdeck.errors import CorruptFileError, DiskFullError, InvalidInputError, StateError
 
 log = logging.getLogger(__name__)
@@ -75,6 +83,28 @@ def _ids(section: Mapping[str, Any], key: str) -> frozenset[int]:
     return frozenset(value)
 
 
+def _text_map(section: Mapping[str, Any], key: str) -> dict[str, str]:
+    value = section.get(key, {})
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise _InvalidDocument(f"'emulation.{key}' must map names to strings")
+    return dict(value)
+
+
+def _emulation(doc: Mapping[str, Any]) -> EmulationSettings:
+    emu = _section(doc, "emulation")
+    target = _text(emu, "target", "auto", "emulation.")
+    if target not in EMULATION_TARGETS:
+        raise _InvalidDocument(f"'emulation.target' must be one of {', '.join(EMULATION_TARGETS)}")
+    return EmulationSettings(
+        target=target,
+        roms_root=_text(emu, "roms_root", "", "emulation."),
+        templates=_text_map(emu, "templates"),
+        system_overrides=_text_map(emu, "system_overrides"),
+    )
+
+
 def parse_settings(doc: Mapping[str, Any]) -> Settings:
     """Build :class:`Settings` from a current-version document; raises ``ValueError``."""
     conn = _section(doc, "connection")
@@ -97,6 +127,7 @@ def parse_settings(doc: Mapping[str, Any]) -> Settings:
         connection=connection,
         selection=selection,
         device_name=_text(doc, "device_name", "", ""),
+        emulation=_emulation(doc),
     )
 
 
@@ -118,6 +149,12 @@ def settings_document(settings: Settings, version: int) -> dict[str, Any]:
             "collection_ids": sorted(settings.selection.collection_ids),
         },
         "device_name": settings.device_name,
+        "emulation": {
+            "target": settings.emulation.target,
+            "roms_root": settings.emulation.roms_root,
+            "templates": dict(sorted(settings.emulation.templates.items())),
+            "system_overrides": dict(sorted(settings.emulation.system_overrides.items())),
+        },
     }
 
 
