@@ -37,15 +37,16 @@ from romdeck.adapters.store.installs import SqliteInstallStore
 from romdeck.adapters.store.registry import SqliteRegistry
 from romdeck.adapters.store.settings_json import JsonSettingsStore
 from romdeck.adapters.store.sync_runs import SqliteSyncRunLog
+from romdeck.domain.downloads import DownloadStatus
 from romdeck.domain.layout import PlayTarget
 from romdeck.errors import NotConfiguredError
 from romdeck.services.account import AccountService
-from romdeck.services.downloads import DownloadDeps, DownloadService
+from romdeck.services.downloads import DownloadService
 from romdeck.services.file_sync import FileSync, FileSyncDeps
+from romdeck.services.installer import DownloadDeps
 from romdeck.services.launch import LaunchService
 from romdeck.services.library import LibraryRefresher
 from romdeck.services.panel_sync import PanelSync
-from romdeck.services.play_protocols import DownloadStatus
 
 PLUGIN_ROOT = Path(__file__).resolve().parent
 LAUNCHER = PLUGIN_ROOT / "bin" / "romdeck-launch"

@@ -21,10 +21,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import decky
 from bootstrap import App, Paths, build_app
+from romdeck.domain.downloads import DownloadStatus, InstalledList
 from romdeck.domain.models import Selection, SyncPlan, SyncProgress
 from romdeck.errors import ErrorCode, RomDeckError
 from romdeck.services.panel_sync import ChunkResult
-from romdeck.services.play_protocols import DownloadStatus, InstalledList
 
 P = ParamSpec("P")
 T = TypeVar("T")

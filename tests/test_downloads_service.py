@@ -27,11 +27,12 @@ from romdeck.adapters.files.install_tree import LocalInstallTree
 from romdeck.adapters.romm.catalog import AiohttpRommClient
 from romdeck.adapters.store.database import SqliteDatabase
 from romdeck.adapters.store.installs import SqliteInstallStore
+from romdeck.domain.downloads import DownloadState, DownloadStatus
 from romdeck.domain.emulation import EmulationPaths, EmulationTarget
 from romdeck.domain.layout import PlayTarget
 from romdeck.domain.settings import Connection
-from romdeck.services.downloads import DownloadDeps, DownloadService
-from romdeck.services.play_protocols import DownloadState, DownloadStatus
+from romdeck.services.downloads import DownloadService
+from romdeck.services.installer import DownloadDeps
 
 
 async def _no_sleep(_: float) -> None:

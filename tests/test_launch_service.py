@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from romdeck.adapters.files.install_tree import LocalInstallTree
+from romdeck.domain.downloads import DownloadState, DownloadStatus
 from romdeck.domain.emulation import EmulationPaths, EmulationTarget, custom_root_paths
 from romdeck.domain.launch_protocol import ExitedRequest, StartedRequest
 from romdeck.domain.layout import PlayTarget
 from romdeck.domain.models import Install
 from romdeck.errors import InvalidInputError, NotFoundError, StateError
 from romdeck.services.launch import LaunchService
-from romdeck.services.play_protocols import DownloadState, DownloadStatus
 
 AT = "2026-01-01T10:00:00+00:00"
 

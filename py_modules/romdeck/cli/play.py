@@ -12,11 +12,11 @@ from typing import TextIO
 
 from bootstrap import App
 from romdeck.cli.progress import ProgressBar
+from romdeck.domain.downloads import DownloadState, DownloadStatus
 from romdeck.domain.launch_protocol import parse_launch_option
 from romdeck.domain.models import SyncProgress
 from romdeck.domain.settings import EmulationSettings
 from romdeck.errors import InvalidInputError
-from romdeck.services.play_protocols import DownloadState, DownloadStatus
 
 EXIT_OK, EXIT_PARTIAL = 0, 1
 

@@ -1,4 +1,5 @@
-"""Value types and pure rules for downloading ROM content and unpacking archives.
+"""Value types and pure rules for downloading ROM content and unpacking archives,
+and the download queue's statuses as the panel sees them.
 
 Nothing here touches the network or the disk: the ``adapters/files`` package feeds
 these types with what it reads (HTTP headers, archive listings, file bytes).
@@ -10,11 +11,13 @@ import hashlib
 import json
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from romdeck.domain.models import Install
 from romdeck.errors import UnsafeArchiveError
 
 HashAlgorithm = Literal["md5", "sha1", "crc32"]
@@ -36,6 +39,47 @@ class DownloadProgress:
     bytes_total: int | None
     rate_bytes_per_s: float
     eta_seconds: float | None
+
+
+class DownloadState(StrEnum):
+    """Where one ROM's download stands (also the ``downloads.state`` column)."""
+
+    QUEUED = "queued"
+    DOWNLOADING = "downloading"
+    UNPACKING = "unpacking"
+    PAUSED = "paused"
+    INSTALLED = "installed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadStatus:
+    """One ROM's download as the panel shows it (the progress event's payload).
+
+    Bytes; ``bytes_total`` ``None`` while unknown; ``rate_bytes_per_s`` a moving average;
+    ``eta_seconds`` ``None`` while unknown; ``error_code`` an ``ErrorCode`` value (``""``:
+    none).
+    """
+
+    rom_id: int
+    name: str
+    state: DownloadState
+    bytes_done: int = 0
+    bytes_total: int | None = None
+    rate_bytes_per_s: float = 0.0
+    eta_seconds: float | None = None
+    error_code: str = ""
+    error_message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledList:
+    """Every install, with bytes on disk per RomM platform slug and in all."""
+
+    installs: tuple[Install, ...]
+    bytes_by_platform: Mapping[str, int]
+    total_bytes: int
 
 
 @dataclass(frozen=True, slots=True)

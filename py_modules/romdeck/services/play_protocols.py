@@ -8,56 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from romdeck.domain.downloads import DownloadProgress, DownloadResult, HashAlgorithm
+from romdeck.domain.downloads import (
+    DownloadProgress,
+    DownloadResult,
+    DownloadStatus,
+    HashAlgorithm,
+)
 from romdeck.domain.launch_protocol import ExitedRequest, StartedRequest
 from romdeck.domain.models import Install, RomDetail
-
-
-class DownloadState(StrEnum):
-    """Where one ROM's download stands (also the ``downloads.state`` column)."""
-
-    QUEUED = "queued"
-    DOWNLOADING = "downloading"
-    UNPACKING = "unpacking"
-    PAUSED = "paused"
-    INSTALLED = "installed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True, slots=True)
-class DownloadStatus:
-    """One ROM's download as the panel shows it (the progress event's payload).
-
-    Bytes; ``bytes_total`` ``None`` while unknown; ``rate_bytes_per_s`` a moving average;
-    ``eta_seconds`` ``None`` while unknown; ``error_code`` an ``ErrorCode`` value (``""``:
-    none); ``resumable``: a kept ``.part`` lets a resume continue where it stopped.
-    """
-
-    rom_id: int
-    name: str
-    state: DownloadState
-    bytes_done: int = 0
-    bytes_total: int | None = None
-    rate_bytes_per_s: float = 0.0
-    eta_seconds: float | None = None
-    error_code: str = ""
-    error_message: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class InstalledList:
-    """Every install, with bytes on disk per RomM platform slug and in all."""
-
-    installs: tuple[Install, ...]
-    bytes_by_platform: Mapping[str, int]
-    total_bytes: int
 
 
 class DownloadQueue(Protocol):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import os
 import ssl as ssl_module
 import time
@@ -374,43 +375,63 @@ class AiohttpDownloader:
         return True
 
     async def _receive(self, job: _Job, response: aiohttp.ClientResponse) -> None:
-        """Append the body to the part in ``chunk_size`` batches written in a thread."""
+        """Append the body to the part in ``chunk_size`` batches written in a thread.
+
+        One batch is written (and hashed) while the next is received, so the socket
+        keeps flowing; at most two batches are held in memory.
+        """
         if job.digest is None or job.digest.bytes_seen != job.done:
             job.digest = job.new_digest()
             if job.digest is not None and job.done > 0:
-                await _in_thread(self._hasher.feed, job.part, [job.digest], job.done)
+                feed = functools.partial(self._hasher.feed, limit=job.done)
+                await _in_thread(feed, job.part, [job.digest])
         file = await _in_thread(self._open_part, job)
+        pending: asyncio.Future[None] | None = None
+        pending_size = 0
         try:
-            batch = bytearray()
+            chunks: list[bytes] = []
+            size = 0
             job.meter.update(job.done, job.total)
             async for chunk in response.content.iter_chunked(self._chunk_size):
-                batch += chunk
-                if len(batch) >= self._chunk_size:
-                    await self._write(job, file, bytes(batch))
-                    batch.clear()
+                chunks.append(chunk)
+                size += len(chunk)
+                if size < self._chunk_size:
+                    continue
+                if pending is not None:
+                    await pending
+                    self._advance(job, pending_size)
                     if job.pause is not None and not job.pause.is_set():
-                        raise _Paused
-            if batch:
-                await self._write(job, file, bytes(batch))
+                        raise _Paused  # the batch in hand is dropped; resume starts at done
+                pending = asyncio.ensure_future(_in_thread(self._write_batch, job, file, chunks))
+                pending_size, chunks, size = size, [], 0
+            if pending is not None:
+                await pending
+                self._advance(job, pending_size)
+            if chunks:
+                await _in_thread(self._write_batch, job, file, chunks)
+                self._advance(job, size)
         finally:
+            if pending is not None:
+                await _settle(pending)
             await _in_thread(file.close)
         if job.total is not None and job.done < job.total:
             raise _Transient("The connection closed before the end of the file")
         job.complete = True
 
-    async def _write(self, job: _Job, file: BinaryIO, data: bytes) -> None:
-        await _in_thread(self._write_batch, job, file, data)
-        job.done += len(data)
-        job.written += len(data)
+    def _advance(self, job: _Job, size: int) -> None:
+        """Count ``size`` more bytes written and report progress."""
+        job.done += size
+        job.written += size
         job.meter.update(job.done, job.total)
 
-    def _write_batch(self, job: _Job, file: BinaryIO, data: bytes) -> None:
-        try:
-            _write_block(file, data)
-        except OSError as err:
-            raise _os_error(err, job.part) from err
-        if job.digest is not None:
-            job.digest.update(data)
+    def _write_batch(self, job: _Job, file: BinaryIO, chunks: list[bytes]) -> None:
+        for data in chunks:
+            try:
+                _write_block(file, data)
+            except OSError as err:
+                raise _os_error(err, job.part) from err
+            if job.digest is not None:
+                job.digest.update(data)
 
     def _open_part(self, job: _Job) -> BinaryIO:
         try:

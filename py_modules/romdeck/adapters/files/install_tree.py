@@ -11,6 +11,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from romdeck.adapters.files.atomic import fsync_dir, write_bytes_atomic
 from romdeck.errors import DiskFullError, DownloadFailedError, RomDeckError
 
 
@@ -86,21 +87,15 @@ def _move(source: Path, target: Path) -> None:
             raise FileExistsError(errno.EEXIST, "already exists", str(target))
         target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(source, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except OSError as err:
         raise _error(err, target) from err
 
 
 def _write_text(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
     try:
-        with temporary.open("w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
+        write_bytes_atomic(path, text.encode("utf-8"))
     except OSError as err:
-        _unlink(temporary)
         raise _error(err, path) from err
 
 
@@ -133,11 +128,3 @@ def _prune(root: Path) -> None:
 def _unlink(path: Path) -> None:
     with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
