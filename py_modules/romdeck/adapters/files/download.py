@@ -152,7 +152,7 @@ class AiohttpDownloader:
         self,
         session: aiohttp.ClientSession,
         *,
-        chunk_size: int = MIB,
+        chunk_size: int = 4 * MIB,
         attempts: int = 5,
         backoff_seconds: float = 1.0,
         backoff_max_seconds: float = 30.0,
