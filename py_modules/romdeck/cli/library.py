@@ -6,7 +6,7 @@ import argparse
 import getpass
 import os
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import TextIO
 
 from bootstrap import App
@@ -107,23 +107,9 @@ async def sync(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> 
         raise
     bar.close()
     status = "dry-run" if args.dry_run else ("partial" if summary.failures else "ok")
-    app.runs.finish(
-        run_id, finished_at=app.clock.now_iso(), status=status, summary=_summary_dict(summary)
-    )
+    app.runs.finish(run_id, finished_at=app.clock.now_iso(), status=status, summary=asdict(summary))
     _print_summary(summary, out)
     return EXIT_PARTIAL if summary.failures else EXIT_OK
-
-
-def _summary_dict(summary: SyncSummary) -> dict[str, object]:
-    return {
-        "added": summary.added,
-        "updated": summary.updated,
-        "removed": summary.removed,
-        "unchanged": summary.unchanged,
-        "covers_written": summary.covers_written,
-        "failures": list(summary.failures),
-        "seconds": summary.seconds,
-    }
 
 
 def _print_summary(summary: SyncSummary, out: TextIO) -> None:

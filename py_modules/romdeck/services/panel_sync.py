@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 from romdeck.domain.models import (
     RegistryEntry,
@@ -198,15 +198,7 @@ class PanelSync:
             self._run_id,
             finished_at=self._clock.now_iso(),
             status=status,
-            summary={
-                "added": summary.added,
-                "updated": summary.updated,
-                "removed": summary.removed,
-                "unchanged": summary.unchanged,
-                "failures": list(summary.failures),
-                "seconds": seconds,
-                "error": error.message if error else "",
-            },
+            summary={**asdict(summary), "error": error.message if error else ""},
         )
         self._state = SyncState(
             running=False, progress=self._state.progress, summary=summary, error=error
