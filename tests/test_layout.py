@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +21,8 @@ from romdeck.domain.layout import (
 )
 from romdeck.domain.models import RomDetail
 from romdeck.errors import BadResponseError, InvalidInputError
+from shared_files import CAPTURES
 
-CAPTURES = Path("/work/shared/romm-api/captures")
 ROMS = "/home/deck/retrodeck/roms"
 
 
@@ -80,6 +79,17 @@ def test_a_zip_with_several_members_becomes_a_folder() -> None:
     layout = final_layout(decided, ["readme.txt", "Super Mario World (USA).sfc"])
     assert layout.root == f"{ROMS}/snes/Super Mario World (USA)"
     assert layout.launch_path == f"{ROMS}/snes/Super Mario World (USA)/Super Mario World (USA).sfc"
+
+
+def test_a_7z_rom_is_unpacked_like_a_zip_unless_the_system_reads_archives() -> None:
+    only = rom(19).files[0]
+    seven = replace(rom(19), files=(replace(only, file_name="Super Mario World (USA).7z"),))
+    unpacked = plan_install(seven, system="snes", roms_root=ROMS, keep_zip=False)
+    assert unpacked.kind == InstallKind.UNZIP
+    assert unpacked.download_path == f"{ROMS}/snes/.romdeck-19.7z"
+    kept = plan_install(seven, system="arcade", roms_root=ROMS, keep_zip=True)
+    assert kept.kind == InstallKind.FILE
+    assert kept.root == f"{ROMS}/arcade/Super Mario World (USA).7z"
 
 
 def test_a_zip_is_kept_as_is_for_a_system_that_reads_zips() -> None:

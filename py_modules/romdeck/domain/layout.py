@@ -7,8 +7,9 @@ zip (ask ``Range: bytes=0-`` so a resume hits the server's cached, stable zip).
 Layouts (``<roms>/<system>`` is the system folder):
 
 - one file → ``<roms>/<system>/<file_name>``, a nested single file flattened the same way;
-  a ``.zip`` is kept as is for systems that read zips (:func:`keeps_zip`), else downloaded
-  aside and unpacked (one member → flattened like a single file; several → a folder);
+  a ``.zip`` or ``.7z`` is kept as is for systems that read archives (:func:`keeps_zip`),
+  else downloaded aside and unpacked (one member → flattened like a single file;
+  several → a folder);
 - several files → ``<roms>/<system>/<fs_name>/...`` with the sub-folders kept, the
   server's ``.m3u`` when the zip has one, else ours for a multi-disc game.
 
@@ -55,7 +56,7 @@ class InstallKind(StrEnum):
     FILE = "file"
     """One file downloaded straight into place (raw file, or a zip the system reads)."""
     UNZIP = "unzip"
-    """One ``.zip`` the system cannot read: downloaded aside, then unpacked."""
+    """One ``.zip`` or ``.7z`` the system cannot read: downloaded aside, then unpacked."""
     FOLDER = "folder"
     """Several files: the server's zip, unpacked into the game's folder."""
 
@@ -205,12 +206,13 @@ def plan_install(rom: RomDetail, *, system: str, roms_root: str, keep_zip: bool)
         )  # fmt: skip
     name = safe_name(only.file_name)
     this_file = _expected(name, only, own_hashes=_extension(name) not in _CONTENT_HASHED)
-    if _extension(name) == ".zip" and not keep_zip:
+    archive = _extension(name)
+    if archive in _CONTENT_HASHED and not keep_zip:
         content = ExpectedFile("", 0, only.md5_hash, only.sha1_hash, only.crc_hash)
         folder = join(system_dir, safe_name(rom.fs_name_no_ext or splitext(name)[0]))
         room = max(only.size_bytes, rom.summary.fs_size_bytes)
         return _plan(
-            rom, system, system_dir, InstallKind.UNZIP, download_path=f"{temp}.zip",
+            rom, system, system_dir, InstallKind.UNZIP, download_path=f"{temp}{archive}",
             expected=this_file, staging_dir=f"{temp}.unpack", root=folder,
             files=(this_file,), content=content, sizes=(only.size_bytes, room),
         )  # fmt: skip
