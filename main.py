@@ -26,6 +26,9 @@ from romdeck.domain.models import Selection, SyncPlan, SyncProgress
 from romdeck.errors import ErrorCode, RomDeckError
 from romdeck.services.panel_sync import ChunkResult
 
+UNLOAD_BUDGET_S = 4.0
+"""Seconds ``_unload`` may take; Decky kills the plugin 5 s after asking it to stop."""
+
 P = ParamSpec("P")
 T = TypeVar("T")
 Result = dict[str, Any]
@@ -132,9 +135,13 @@ class Plugin:
         decky.logger.info("RomDeck started")
 
     async def _unload(self) -> None:
+        """Close everything within Decky's 5 s budget (SIGKILL follows)."""
         if self._app_instance is not None:
-            await self._app_instance.close()
-            self._app_instance = None
+            app, self._app_instance = self._app_instance, None
+            try:
+                await asyncio.wait_for(app.close(), timeout=UNLOAD_BUDGET_S)
+            except TimeoutError:
+                decky.logger.warning("RomDeck did not close within %s s", UNLOAD_BUDGET_S)
         decky.logger.info("RomDeck unloaded")
 
     async def _uninstall(self) -> None:
