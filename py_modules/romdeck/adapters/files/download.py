@@ -9,10 +9,7 @@ cached stable zip); DEV_MODE ignores Range on zips (200).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import errno
 import functools
-import os
 import ssl as ssl_module
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,6 +21,7 @@ import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from romdeck.adapters.files.hashing import FileHasher
+from romdeck.adapters.files.part_file import PartFile, storage_error
 from romdeck.domain.downloads import (
     MIB,
     DownloadProgress,
@@ -43,7 +41,6 @@ from romdeck.errors import (
     HashMismatchError,
     MissingScopeError,
     NotFoundError,
-    RomDeckError,
     ServerUnreachableError,
     TlsError,
 )
@@ -94,7 +91,7 @@ class _Paused(Exception):
 @dataclass(eq=False)
 class _Job:
     url: str
-    target: Path
+    files: PartFile
     headers: Mapping[str, str]
     ssl: ssl_module.SSLContext | bool | None
     expected_size: int | None
@@ -107,17 +104,8 @@ class _Job:
     done: int = 0
     total: int | None = None
     complete: bool = False
-    installed: bool = False
     written: int = 0
     stalls: int = 0
-
-    @property
-    def part(self) -> Path:
-        return self.target.with_name(self.target.name + ".part")
-
-    @property
-    def sidecar(self) -> Path:
-        return self.target.with_name(self.target.name + ".part.json")
 
     def new_digest(self) -> RunningDigest | None:
         return RunningDigest(self.expected.algorithm) if self.expected else None
@@ -207,7 +195,7 @@ class AiohttpDownloader:
         """
         job = _Job(
             url=url,
-            target=target,
+            files=PartFile(target),
             headers=dict(headers or {}),
             ssl=ssl,
             expected_size=expected_size,
@@ -234,7 +222,7 @@ class AiohttpDownloader:
         if work.done():
             return work.result()
         await self._stop(work)
-        if job.installed:  # the cancel came too late: the file is already in place
+        if job.files.installed:  # the cancel came too late: the file is already in place
             return self._result(job)
         return await self._cancelled(job, keep_partial)
 
@@ -248,7 +236,7 @@ class AiohttpDownloader:
 
     async def _discard_unless(self, job: _Job, keep: bool) -> None:
         if not keep:
-            await _in_thread(self._discard, job)
+            await _in_thread(job.files.discard)
 
     async def _run(self, job: _Job) -> DownloadResult:
         try:
@@ -262,7 +250,7 @@ class AiohttpDownloader:
                     await job.pause.wait()
             return await self._finish(job)
         except (HashMismatchError, DiskFullError):
-            await _in_thread(self._discard, job)
+            await _in_thread(job.files.discard)
             raise
         except _Transient as err:
             tail = " The partial download is kept and resumes next time."
@@ -272,22 +260,13 @@ class AiohttpDownloader:
 
     def _prepare(self, job: _Job) -> None:
         """Blocking: create the folder, keep a resumable part (hashing it), else clear it."""
-        try:
-            job.target.parent.mkdir(parents=True, exist_ok=True)
-            state = (
-                PartState.from_json(job.sidecar.read_text("utf-8"))
-                if job.sidecar.exists()
-                else None
-            )
-            size = job.part.stat().st_size if job.part.exists() else 0
-        except OSError as err:
-            raise _os_error(err, job.target.parent) from err
+        state, size = job.files.load()
         if state is None or not state.resumes(job.url, job.expected_size, size):
-            self._discard(job)
+            job.files.discard()
             return
         job.state, job.done, job.digest = state, size, job.new_digest()
         if job.digest is not None:
-            self._hasher.feed(job.part, [job.digest], limit=size)
+            self._hasher.feed(job.files.part, [job.digest], limit=size)
 
     async def _attempts(self, job: _Job) -> None:
         retrying = AsyncRetrying(
@@ -371,7 +350,7 @@ class AiohttpDownloader:
             job.state = PartState(
                 job.url, etag, response.headers.get("Last-Modified", ""), total, job.expected_size
             )
-            await _in_thread(self._write_sidecar, job)
+            await _in_thread(job.files.save_state, job.state)
         return True
 
     async def _receive(self, job: _Job, response: aiohttp.ClientResponse) -> None:
@@ -384,8 +363,8 @@ class AiohttpDownloader:
             job.digest = job.new_digest()
             if job.digest is not None and job.done > 0:
                 feed = functools.partial(self._hasher.feed, limit=job.done)
-                await _in_thread(feed, job.part, [job.digest])
-        file = await _in_thread(self._open_part, job)
+                await _in_thread(feed, job.files.part, [job.digest])
+        file = await _in_thread(job.files.open, job.done)
         pending: asyncio.Future[None] | None = None
         pending_size = 0
         try:
@@ -429,32 +408,14 @@ class AiohttpDownloader:
             try:
                 _write_block(file, data)
             except OSError as err:
-                raise _os_error(err, job.part) from err
+                raise storage_error(err, job.files.part) from err
             if job.digest is not None:
                 job.digest.update(data)
-
-    def _open_part(self, job: _Job) -> BinaryIO:
-        try:
-            file = job.part.open("r+b" if job.part.exists() else "w+b")
-            file.truncate(job.done)
-            file.seek(job.done)
-        except OSError as err:
-            raise _os_error(err, job.part) from err
-        return file
-
-    def _write_sidecar(self, job: _Job) -> None:
-        assert job.state is not None
-        temporary = job.sidecar.with_name(job.sidecar.name + ".tmp")
-        try:
-            temporary.write_text(job.state.to_json(), "utf-8")
-            os.replace(temporary, job.sidecar)
-        except OSError as err:
-            raise _os_error(err, job.sidecar) from err
 
     async def _reset(self, job: _Job) -> None:
         """Forget the part's bytes: the next request starts from byte 0."""
         job.done, job.state, job.digest, job.complete = 0, None, job.new_digest(), False
-        await _in_thread(self._discard, job)
+        await _in_thread(job.files.discard)
 
     async def _finish(self, job: _Job) -> DownloadResult:
         job.meter.update(job.done, job.total, final=True)
@@ -465,7 +426,7 @@ class AiohttpDownloader:
         if job.expected is not None:
             if job.digest is None or job.digest.bytes_seen != job.done:
                 job.digest = job.new_digest()
-                await _in_thread(self._hasher.feed, job.part, [job.digest])
+                await _in_thread(self._hasher.feed, job.files.part, [job.digest])
             assert job.digest is not None
             actual = job.digest.hexdigest()
             if not job.expected.matches(actual):
@@ -473,32 +434,11 @@ class AiohttpDownloader:
                     f"The downloaded file's {job.expected.algorithm} is {actual}, "
                     f"the server said {job.expected.hexdigest}"
                 )
-        await _in_thread(self._install, job)
+        await _in_thread(job.files.install)
         return self._result(job)
 
     def _result(self, job: _Job) -> DownloadResult:
-        return DownloadResult(job.target, job.done, job.state.etag if job.state else "")
-
-    def _install(self, job: _Job) -> None:
-        try:
-            job.part.touch()  # a 0-byte file answered 416 has no part yet
-            with job.part.open("r+b") as file:
-                os.fsync(file.fileno())
-            os.replace(job.part, job.target)
-            job.installed = True
-            job.sidecar.unlink(missing_ok=True)
-            directory = os.open(job.target.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
-        except OSError as err:
-            raise _os_error(err, job.target) from err
-
-    def _discard(self, job: _Job) -> None:
-        for path in (job.part, job.sidecar, job.sidecar.with_name(job.sidecar.name + ".tmp")):
-            with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
+        return DownloadResult(job.files.target, job.done, job.state.etag if job.state else "")
 
 
 def _raise_for_status(status: int, reason: str) -> NoReturn:
@@ -511,9 +451,3 @@ def _raise_for_status(status: int, reason: str) -> NoReturn:
     if status >= 500 or status in (408, 429):
         raise _Transient(f"The server answered HTTP {status} {reason}".rstrip())
     raise DownloadFailedError(f"The server answered HTTP {status} {reason}".rstrip())
-
-
-def _os_error(err: OSError, path: Path) -> RomDeckError:
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DiskFullError(f"The disk is full while writing {path}")
-    return DownloadFailedError(f"Cannot write {path}: {err.strerror or err}")
