@@ -1,4 +1,4 @@
-"""The fake RomM server answers in the recorded shapes (``/work/shared/romm-api/captures``)."""
+"""The fake RomM server answers in the recorded shapes (``../shared/romm-api/captures``)."""
 
 from __future__ import annotations
 

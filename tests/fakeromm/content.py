@@ -21,7 +21,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from fakeromm.library import FakeFile, FakeLibrary, FakeRom
+from fakeromm.library import FakeLibrary
+from fakeromm.records import FakeFile, FakeRom
 
 if TYPE_CHECKING:
     from fakeromm.server import FakeRommServer

@@ -1,6 +1,6 @@
 """A fake RomM server: a real aiohttp.web app on 127.0.0.1 answering like the recorded one.
 
-Shapes, status codes and quirks follow ``/work/shared/romm-api`` (API-NOTES.md, captures):
+Shapes, status codes and quirks follow ``../shared/romm-api`` (API-NOTES.md, captures):
 Basic / password-grant bearer / ``rmm_`` client-token auth with per-route scopes, a 500
 ``text/plain`` for an unknown or expired JWT, ``{"detail": ...}`` errors, FastAPI-style 422
 lists, the ``/api/roms`` page object. Downloads and covers live in ``fakeromm.content``.
@@ -18,15 +18,11 @@ from typing import Any
 
 from aiohttp import web
 
+from fakeromm.auth_state import ALL_SCOPES
 from fakeromm.content import RomContentRoutes
-from fakeromm.library import (
-    ALL_SCOPES,
-    JSON,
-    FakeLibrary,
-    RomQuery,
-    load_capture,
-    name_sort_key,
-)
+from fakeromm.library import FakeLibrary
+from fakeromm.query import RomQuery
+from fakeromm.records import JSON, load_capture, name_sort_key
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SERVER_KEY = web.AppKey("fake_romm", object)
