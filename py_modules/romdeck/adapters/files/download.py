@@ -13,23 +13,28 @@ import functools
 import ssl as ssl_module
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NoReturn, TypeVar
+from typing import BinaryIO, NoReturn
 
 import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
+from romdeck.adapters.files.download_job import (
+    DownloadJob,
+    Paused,
+    ProgressCallback,
+    ProgressMeter,
+    Restart,
+    Transient,
+    in_thread,
+    settle,
+)
 from romdeck.adapters.files.hashing import FileHasher
 from romdeck.adapters.files.part_file import PartFile, storage_error
 from romdeck.domain.downloads import (
     MIB,
-    DownloadProgress,
     DownloadResult,
-    ExpectedHash,
     PartState,
-    ProgressThrottle,
-    RunningDigest,
     choose_expected_hash,
     parse_content_range,
 )
@@ -45,85 +50,10 @@ from romdeck.errors import (
     TlsError,
 )
 
-ProgressCallback = Callable[[DownloadProgress], None]
-_T = TypeVar("_T")
-
 
 def _write_block(file: BinaryIO, data: bytes) -> None:
     """Blocking write of one batch to the part file (the one place bytes hit the disk)."""
     file.write(data)
-
-
-async def _in_thread(func: Callable[..., _T], *args: object) -> _T:
-    """``asyncio.to_thread`` that, when cancelled, still waits for the thread to finish,
-    so no file operation outlives the coroutine that started it."""
-    task = asyncio.ensure_future(asyncio.to_thread(func, *args))
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await _settle(task)
-        raise
-
-
-async def _settle(task: asyncio.Future[_T]) -> None:
-    """Wait until ``task`` is done and mark its outcome as seen."""
-    await asyncio.wait({task})
-    if not task.cancelled():
-        task.exception()
-
-
-class _Transient(Exception):
-    """A failure worth retrying: cut connection, timeout, 5xx, 408, 429."""
-
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
-        super().__init__(message)
-        self.unreachable = unreachable
-
-
-class _Restart(Exception):
-    """The part on disk does not belong to what the server now serves: start from 0."""
-
-
-class _Paused(Exception):
-    """The caller paused: the connection is dropped and resumed with Range later."""
-
-
-@dataclass(eq=False)
-class _Job:
-    url: str
-    files: PartFile
-    headers: Mapping[str, str]
-    ssl: ssl_module.SSLContext | bool | None
-    expected_size: int | None
-    expected: ExpectedHash | None
-    force_range: bool
-    pause: asyncio.Event | None
-    meter: _ProgressMeter
-    state: PartState | None = None
-    digest: RunningDigest | None = None
-    done: int = 0
-    total: int | None = None
-    complete: bool = False
-    written: int = 0
-    stalls: int = 0
-
-    def new_digest(self) -> RunningDigest | None:
-        return RunningDigest(self.expected.algorithm) if self.expected else None
-
-
-class _ProgressMeter:
-    """Sends throttled progress reports to the caller's callback."""
-
-    def __init__(
-        self, sink: ProgressCallback | None, clock: Callable[[], float], interval: float
-    ) -> None:
-        self._sink, self._clock, self._throttle = sink, clock, ProgressThrottle(interval)
-
-    def update(self, done: int, total: int | None, *, final: bool = False) -> None:
-        if self._sink is not None:
-            report = self._throttle.report(self._clock(), done, total, final=final)
-            if report is not None:
-                self._sink(report)
 
 
 class AiohttpDownloader:
@@ -193,7 +123,7 @@ class AiohttpDownloader:
         deleted), ``TlsError``, ``ServerUnreachableError`` or ``DownloadFailedError`` (part kept
         for a later resume), ``CancelledError``. Nothing is ever left at ``target`` on failure.
         """
-        job = _Job(
+        job = DownloadJob(
             url=url,
             files=PartFile(target),
             headers=dict(headers or {}),
@@ -202,10 +132,16 @@ class AiohttpDownloader:
             expected=choose_expected_hash(expected_md5, expected_sha1, expected_crc),
             force_range=force_range,
             pause=pause,
-            meter=_ProgressMeter(on_progress, self._clock, self._interval),
+            meter=ProgressMeter(on_progress, self._clock, self._interval),
         )
         if cancel is not None and cancel.is_set():
             await self._cancelled(job, keep_partial)
+        return await self._run_unless_cancelled(job, cancel, keep_partial)
+
+    async def _run_unless_cancelled(
+        self, job: DownloadJob, cancel: asyncio.Event | None, keep_partial: bool
+    ) -> DownloadResult:
+        """Run ``job`` until it ends or ``cancel`` is set, whichever comes first."""
         work = asyncio.ensure_future(self._run(job))
         stopper = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
         try:
@@ -228,37 +164,37 @@ class AiohttpDownloader:
 
     async def _stop(self, work: asyncio.Future[DownloadResult]) -> None:
         work.cancel()
-        await _settle(work)
+        await settle(work)
 
-    async def _cancelled(self, job: _Job, keep_partial: bool) -> DownloadResult:
+    async def _cancelled(self, job: DownloadJob, keep_partial: bool) -> DownloadResult:
         await self._discard_unless(job, keep_partial)
         raise CancelledError("The download was cancelled")
 
-    async def _discard_unless(self, job: _Job, keep: bool) -> None:
+    async def _discard_unless(self, job: DownloadJob, keep: bool) -> None:
         if not keep:
-            await _in_thread(job.files.discard)
+            await in_thread(job.files.discard)
 
-    async def _run(self, job: _Job) -> DownloadResult:
+    async def _run(self, job: DownloadJob) -> DownloadResult:
         try:
-            await _in_thread(self._prepare, job)
+            await in_thread(self._prepare, job)
             while True:
                 try:
                     await self._attempts(job)
                     break
-                except _Paused:
+                except Paused:
                     assert job.pause is not None
                     await job.pause.wait()
             return await self._finish(job)
         except (HashMismatchError, DiskFullError):
-            await _in_thread(job.files.discard)
+            await in_thread(job.files.discard)
             raise
-        except _Transient as err:
+        except Transient as err:
             tail = " The partial download is kept and resumes next time."
             if err.unreachable:
                 raise ServerUnreachableError(f"{err}.{tail}") from err
             raise DownloadFailedError(f"{err} after {self._max_stalls} attempts.{tail}") from err
 
-    def _prepare(self, job: _Job) -> None:
+    def _prepare(self, job: DownloadJob) -> None:
         """Blocking: create the folder, keep a resumable part (hashing it), else clear it."""
         state, size = job.files.load()
         if state is None or not state.resumes(job.url, job.expected_size, size):
@@ -268,11 +204,11 @@ class AiohttpDownloader:
         if job.digest is not None:
             self._hasher.feed(job.files.part, [job.digest], limit=size)
 
-    async def _attempts(self, job: _Job) -> None:
+    async def _attempts(self, job: DownloadJob) -> None:
         retrying = AsyncRetrying(
             stop=lambda _state: job.stalls >= self._max_stalls,
             wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
+            retry=retry_if_exception_type(Transient),
             sleep=self._sleep,
             reraise=True,
         )
@@ -280,23 +216,23 @@ class AiohttpDownloader:
             with attempt:
                 await self._attempt(job)
 
-    async def _attempt(self, job: _Job) -> None:
+    async def _attempt(self, job: DownloadJob) -> None:
         written = job.written
         try:
             try:
                 await self._request(job)
-            except _Restart:
+            except Restart:
                 await self._reset(job)
                 await self._request(job)
-        except _Restart as err:
+        except Restart as err:
             raise DownloadFailedError(
                 "The server keeps changing the file during the download"
             ) from err
-        except _Transient:
+        except Transient:
             job.stalls = 0 if job.written > written else job.stalls + 1
             raise
 
-    async def _request(self, job: _Job) -> None:
+    async def _request(self, job: DownloadJob) -> None:
         try:
             async with self._session.get(
                 job.url,
@@ -310,13 +246,13 @@ class AiohttpDownloader:
         except aiohttp.ClientSSLError as err:
             raise TlsError(f"TLS failed while downloading: {err}") from err
         except aiohttp.ClientConnectorError as err:
-            raise _Transient(f"Cannot reach the server ({err.os_error})", unreachable=True) from err
+            raise Transient(f"Cannot reach the server ({err.os_error})", unreachable=True) from err
         except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, TimeoutError) as err:
-            raise _Transient("The connection was lost during the download") from err
+            raise Transient("The connection was lost during the download") from err
         except aiohttp.ClientError as err:
             raise DownloadFailedError(f"The download failed: {err}") from err
 
-    def _request_headers(self, job: _Job) -> dict[str, str]:
+    def _request_headers(self, job: DownloadJob) -> dict[str, str]:
         headers = {**job.headers, "Accept-Encoding": "identity"}
         if job.done > 0 and job.state is not None:
             headers["Range"] = f"bytes={job.done}-"
@@ -325,7 +261,7 @@ class AiohttpDownloader:
             headers["Range"] = "bytes=0-"
         return headers
 
-    async def _accept(self, job: _Job, response: aiohttp.ClientResponse) -> bool:
+    async def _accept(self, job: DownloadJob, response: aiohttp.ClientResponse) -> bool:
         """Decide from the status what the body means; True when it must be written."""
         status = response.status
         first, total = parse_content_range(response.headers.get("Content-Range", ""))
@@ -333,7 +269,7 @@ class AiohttpDownloader:
         if status == 206:
             old_etag = job.state.etag if job.state else ""
             if first != job.done or (job.done > 0 and old_etag and etag and etag != old_etag):
-                raise _Restart
+                raise Restart
         elif status == 200:
             if job.done > 0:
                 await self._reset(job)
@@ -342,7 +278,7 @@ class AiohttpDownloader:
             if total == job.done:
                 job.total, job.complete = total, True
                 return False
-            raise _Restart
+            raise Restart
         else:
             _raise_for_status(status, response.reason or "")
         job.total = total
@@ -350,21 +286,37 @@ class AiohttpDownloader:
             job.state = PartState(
                 job.url, etag, response.headers.get("Last-Modified", ""), total, job.expected_size
             )
-            await _in_thread(job.files.save_state, job.state)
+            await in_thread(job.files.save_state, job.state)
         return True
 
-    async def _receive(self, job: _Job, response: aiohttp.ClientResponse) -> None:
+    async def _receive(self, job: DownloadJob, response: aiohttp.ClientResponse) -> None:
         """Append the body to the part in ``chunk_size`` batches written in a thread.
 
         One batch is written (and hashed) while the next is received, so the socket
         keeps flowing; at most two batches are held in memory.
         """
+        await self._resync_digest(job)
+        file = await in_thread(job.files.open, job.done)
+        try:
+            await self._write_body(job, response, file)
+        finally:
+            await in_thread(file.close)
+        if job.total is not None and job.done < job.total:
+            raise Transient("The connection closed before the end of the file")
+        job.complete = True
+
+    async def _resync_digest(self, job: DownloadJob) -> None:
+        """Make ``job.digest`` cover exactly the part's first ``done`` bytes (re-hashing them)."""
         if job.digest is None or job.digest.bytes_seen != job.done:
             job.digest = job.new_digest()
             if job.digest is not None and job.done > 0:
                 feed = functools.partial(self._hasher.feed, limit=job.done)
-                await _in_thread(feed, job.files.part, [job.digest])
-        file = await _in_thread(job.files.open, job.done)
+                await in_thread(feed, job.files.part, [job.digest])
+
+    async def _write_body(
+        self, job: DownloadJob, response: aiohttp.ClientResponse, file: BinaryIO
+    ) -> None:
+        """Write the body to ``file``, one batch in a thread while the next is received."""
         pending: asyncio.Future[None] | None = None
         pending_size = 0
         try:
@@ -378,32 +330,22 @@ class AiohttpDownloader:
                     continue
                 if pending is not None:
                     await pending
-                    self._advance(job, pending_size)
+                    job.advance(pending_size)
                     if job.pause is not None and not job.pause.is_set():
-                        raise _Paused  # the batch in hand is dropped; resume starts at done
-                pending = asyncio.ensure_future(_in_thread(self._write_batch, job, file, chunks))
+                        raise Paused  # the batch in hand is dropped; resume starts at done
+                pending = asyncio.ensure_future(in_thread(self._write_batch, job, file, chunks))
                 pending_size, chunks, size = size, [], 0
             if pending is not None:
                 await pending
-                self._advance(job, pending_size)
+                job.advance(pending_size)
             if chunks:
-                await _in_thread(self._write_batch, job, file, chunks)
-                self._advance(job, size)
+                await in_thread(self._write_batch, job, file, chunks)
+                job.advance(size)
         finally:
             if pending is not None:
-                await _settle(pending)
-            await _in_thread(file.close)
-        if job.total is not None and job.done < job.total:
-            raise _Transient("The connection closed before the end of the file")
-        job.complete = True
+                await settle(pending)
 
-    def _advance(self, job: _Job, size: int) -> None:
-        """Count ``size`` more bytes written and report progress."""
-        job.done += size
-        job.written += size
-        job.meter.update(job.done, job.total)
-
-    def _write_batch(self, job: _Job, file: BinaryIO, chunks: list[bytes]) -> None:
+    def _write_batch(self, job: DownloadJob, file: BinaryIO, chunks: list[bytes]) -> None:
         for data in chunks:
             try:
                 _write_block(file, data)
@@ -412,12 +354,12 @@ class AiohttpDownloader:
             if job.digest is not None:
                 job.digest.update(data)
 
-    async def _reset(self, job: _Job) -> None:
+    async def _reset(self, job: DownloadJob) -> None:
         """Forget the part's bytes: the next request starts from byte 0."""
         job.done, job.state, job.digest, job.complete = 0, None, job.new_digest(), False
-        await _in_thread(job.files.discard)
+        await in_thread(job.files.discard)
 
-    async def _finish(self, job: _Job) -> DownloadResult:
+    async def _finish(self, job: DownloadJob) -> DownloadResult:
         job.meter.update(job.done, job.total, final=True)
         if job.expected_size is not None and job.done != job.expected_size:
             raise HashMismatchError(
@@ -426,7 +368,7 @@ class AiohttpDownloader:
         if job.expected is not None:
             if job.digest is None or job.digest.bytes_seen != job.done:
                 job.digest = job.new_digest()
-                await _in_thread(self._hasher.feed, job.files.part, [job.digest])
+                await in_thread(self._hasher.feed, job.files.part, [job.digest])
             assert job.digest is not None
             actual = job.digest.hexdigest()
             if not job.expected.matches(actual):
@@ -434,10 +376,10 @@ class AiohttpDownloader:
                     f"The downloaded file's {job.expected.algorithm} is {actual}, "
                     f"the server said {job.expected.hexdigest}"
                 )
-        await _in_thread(job.files.install)
+        await in_thread(job.files.install)
         return self._result(job)
 
-    def _result(self, job: _Job) -> DownloadResult:
+    def _result(self, job: DownloadJob) -> DownloadResult:
         return DownloadResult(job.files.target, job.done, job.state.etag if job.state else "")
 
 
@@ -449,5 +391,5 @@ def _raise_for_status(status: int, reason: str) -> NoReturn:
     if status == 404:
         raise NotFoundError("The server has no such file to download (HTTP 404)")
     if status >= 500 or status in (408, 429):
-        raise _Transient(f"The server answered HTTP {status} {reason}".rstrip())
+        raise Transient(f"The server answered HTTP {status} {reason}".rstrip())
     raise DownloadFailedError(f"The server answered HTTP {status} {reason}".rstrip())
