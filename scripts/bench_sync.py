@@ -96,6 +96,9 @@ def main() -> int:
         asyncio.run(serve(args.roms, args.platforms, args.covers, args.cost))
         return 0
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path[:3]), "PYTHONUNBUFFERED": "1"}
+    # Measure as a Deck runs it: Python caches compiled modules (.pyc). Some sandboxes set
+    # PYTHONDONTWRITEBYTECODE, which makes every run recompile our modules from source.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     server = subprocess.Popen(
         [
             sys.executable,

@@ -41,6 +41,8 @@ def quoted(path: str) -> str:
 
 def clean_text(text: str) -> str:
     """Collapse control characters (never valid in a VDF string) and outer blanks."""
+    if text.isprintable():  # the common case, and much cheaper than the regex
+        return text.strip()
     return _CONTROL.sub(" ", text).strip()
 
 

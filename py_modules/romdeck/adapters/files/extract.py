@@ -18,11 +18,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
-
-import py7zr
-from py7zr.exceptions import ArchiveError, PasswordRequired
-from py7zr.io import Py7zIO, WriterFactory
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from romdeck.adapters.files.atomic import fsync_dir
 from romdeck.domain.downloads import (
@@ -43,6 +39,10 @@ from romdeck.errors import (
     RomDeckError,
     UnsafeArchiveError,
 )
+
+if TYPE_CHECKING:
+    from py7zr import SevenZipFile
+    from py7zr.io import WriterFactory
 
 ExtractionCallback = Callable[[ExtractionProgress], None]
 _SAFE_TYPES = (0, stat.S_IFREG, stat.S_IFDIR)
@@ -173,8 +173,12 @@ class _Sink:
             self._on_progress(ExtractionProgress(self.done, self.total))
 
 
-class _MemberFile(Py7zIO):
-    """One member's output file: enforces the declared size, honours cancel, fsyncs."""
+class _MemberFile:
+    """One member's output file: enforces the declared size, honours cancel, fsyncs.
+
+    It has the methods of py7zr's ``Py7zIO`` (py7zr uses them by duck typing), so py7zr
+    is imported only when a 7z archive is actually opened.
+    """
 
     def __init__(self, path: Path, member: ArchiveMember, sink: _Sink) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -255,8 +259,10 @@ class _ZipReader:
                 output.discard()
 
 
-class _SevenZipReader(WriterFactory):
-    def __init__(self, archive: py7zr.SevenZipFile, size: int) -> None:
+class _SevenZipReader:
+    """py7zr's ``WriterFactory`` (by duck typing): hands py7zr one checked output per member."""
+
+    def __init__(self, archive: SevenZipFile, size: int) -> None:
         self._archive = archive
         self.archive_bytes: int | None = size
         self._outputs: dict[PurePosixPath, _MemberFile] = {}
@@ -284,7 +290,7 @@ class _SevenZipReader(WriterFactory):
         self._plan = {p: m for m, p in zip(members, paths, strict=True) if not m.is_dir}
         try:
             with _member_errors(None):
-                self._archive.extractall(factory=self)
+                self._archive.extractall(factory=cast("WriterFactory", self))
             for path, member in self._plan.items():
                 output = self._outputs.get(path)
                 if output is None or not output.finished:
@@ -293,7 +299,7 @@ class _SevenZipReader(WriterFactory):
             for output in self._outputs.values():
                 output.discard()
 
-    def create(self, filename: str) -> Py7zIO:
+    def create(self, filename: str) -> _MemberFile:
         path = safe_member_path(PurePosixPath(), filename)
         member = self._plan.get(path)
         if member is None or path in self._outputs or self._sink is None:
@@ -324,13 +330,22 @@ def _open_archive(archive: Path, block_size: int) -> Iterator[_ZipReader | _Seve
             with zipfile.ZipFile(archive) as opened:
                 yield _ZipReader(opened, block_size)
             return
+        import py7zr  # here, not at module level: it costs ~35 ms at start-up
+
         if py7zr.is_7zfile(archive):
             with archive.open("rb") as raw, py7zr.SevenZipFile(raw) as opened:
                 yield _SevenZipReader(opened, archive.stat().st_size)
             return
-    except (zipfile.BadZipFile, ArchiveError, PasswordRequired, EOFError) as err:
+    except (zipfile.BadZipFile, *_py7zr_errors(), EOFError) as err:
         raise CorruptFileError(f"{archive.name} cannot be read as an archive: {err}") from err
     raise CorruptFileError(f"{archive.name} is neither a zip nor a 7z archive")
+
+
+def _py7zr_errors() -> tuple[type[Exception], ...]:
+    """py7zr's archive errors, imported lazily (only 7z extraction raises them)."""
+    from py7zr.exceptions import ArchiveError, PasswordRequired
+
+    return (ArchiveError, PasswordRequired)
 
 
 @contextlib.contextmanager
@@ -338,7 +353,7 @@ def _member_errors(member: ArchiveMember | None) -> Iterator[None]:
     """Decoder failures while streaming mean the content is not what the header says."""
     try:
         yield
-    except (zipfile.BadZipFile, ArchiveError, zlib.error, EOFError, NotImplementedError) as err:
+    except (zipfile.BadZipFile, *_py7zr_errors(), zlib.error, EOFError, NotImplementedError) as err:
         name = f"Archive member {member.name!r}" if member else "The archive's content"
         raise UnsafeArchiveError(f"{name} does not match its header ({err})") from err
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-from typing import Protocol
-
-from PIL import Image, UnidentifiedImageError
+from typing import TYPE_CHECKING, Protocol
 
 from romdeck.errors import BadResponseError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _DECODABLE = ("JPEG", "WEBP", "GIF", "BMP")
@@ -43,7 +44,13 @@ class PillowCoverFetcher:
 
 
 def _to_png(body: bytes, what: str) -> bytes:
-    """Decode ``body`` (one of ``_DECODABLE``) and encode it as PNG."""
+    """Decode ``body`` (one of ``_DECODABLE``) and encode it as PNG.
+
+    Pillow is imported here, in the worker thread, so a sync whose covers are all PNG
+    (and every resync) never pays for it at start-up.
+    """
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(body), formats=_DECODABLE) as image:
             image.load()

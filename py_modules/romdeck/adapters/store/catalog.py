@@ -20,7 +20,14 @@ _COLUMNS = (
     "fs_size_bytes",
     "missing_from_fs",
 )
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM catalog_roms"
+# Read back in RomSummary's field order with SQL doing the NULL handling, so a row maps
+# straight onto the dataclass (10,000 rows are read on every sync).
+_SELECT = (
+    "SELECT rom_id, platform_id, COALESCE(platform_slug, ''), COALESCE(name, ''), "
+    "COALESCE(fs_name, ''), COALESCE(fs_name_no_tags, ''), COALESCE(cover_path, ''), "
+    "COALESCE(updated_at, ''), COALESCE(fs_size_bytes, 0), missing_from_fs != 0 "
+    "FROM catalog_roms"
+)
 _UPSERT = (
     f"INSERT INTO catalog_roms ({', '.join(_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_COLUMNS))}) "
@@ -49,19 +56,8 @@ def _row(rom: RomSummary) -> tuple[object, ...]:
 
 
 def _rom(row: Sequence[Any]) -> RomSummary:
-    rom_id, platform_id, slug, name, fs_name, no_tags, cover, updated, size, missing = row
-    return RomSummary(
-        id=int(rom_id),
-        platform_id=int(platform_id),
-        platform_slug=str(slug or ""),
-        name=str(name or ""),
-        fs_name=str(fs_name or ""),
-        fs_name_no_tags=str(no_tags or ""),
-        cover_path=str(cover or ""),
-        updated_at=str(updated or ""),
-        fs_size_bytes=int(size or 0),
-        missing_from_fs=bool(missing),
-    )
+    *fields, missing = row
+    return RomSummary(*fields, missing_from_fs=bool(missing))
 
 
 def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
