@@ -2,7 +2,7 @@
 
 1. A ``--size-mib`` file (1 GiB) served by aiohttp's ``FileResponse`` (sendfile, Range) from
    a separate process on 127.0.0.1, fetched by ``AiohttpDownloader`` in a subprocess (with
-   and without md5 verification; peak RSS growth read from ``ru_maxrss`` after imports) and
+   and without sha1 verification; peak RSS growth read from ``ru_maxrss`` after imports) and
    by ``curl -o``. Our downloader fsyncs before installing and curl does not, so a
    "curl + fsync" row shows the like-for-like cost.
 2. A zip of the same size (a few members, deflate level 1 of semi-random data) unpacked by
@@ -12,7 +12,7 @@
 Each measurement is the median of ``--runs``; dirty pages are flushed (``os.sync``) before
 every timed run. All big files live in one temporary folder removed at the end.
 
-Targets: download >= 0.9x curl's throughput (md5 verified), peak RSS growth <= 30 MB,
+Targets: download >= 0.9x curl's throughput (sha1 verified), peak RSS growth <= 30 MB,
 extraction >= 0.8x unzip's speed, launcher spawn→emulator <= 150 ms (backend up) and
 <= 80 ms (backend down). Prints a table and OK/MISSED per target; asserts nothing.
 
@@ -73,8 +73,8 @@ def semi_random_blocks(size: int, seed: int = 1) -> Iterator[bytes]:
 
 
 def write_payload(path: Path, size: int) -> str:
-    """Write the download payload; return its md5 (lowercase hex)."""
-    digest = hashlib.md5()
+    """Write the download payload; return its sha1 (lowercase hex)."""
+    digest = hashlib.sha1()
     with path.open("wb") as file:
         for block in semi_random_blocks(size):
             digest.update(block)
@@ -123,7 +123,7 @@ async def serve(directory: Path) -> None:
     await runner.cleanup()
 
 
-async def fetch(url: str, target: Path, size: int, md5: str | None) -> None:
+async def fetch(url: str, target: Path, size: int, sha1: str | None) -> None:
     """Download process: one ``AiohttpDownloader.download``; print seconds and ru_maxrss."""
     import resource
 
@@ -135,7 +135,7 @@ async def fetch(url: str, target: Path, size: int, md5: str | None) -> None:
         downloader = AiohttpDownloader(session)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
-        await downloader.download(url, target, expected_size=size, expected_md5=md5)
+        await downloader.download(url, target, expected_size=size, expected_sha1=sha1)
         seconds = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": seconds, "rss_growth_kib": after - before}))
@@ -187,18 +187,18 @@ def clean(path: Path) -> None:
     os.sync()
 
 
-def md5_seconds(path: Path) -> float:
-    """Seconds to md5 a (cached) file on one core: the floor for any verified download."""
+def sha1_seconds(path: Path) -> float:
+    """Seconds to sha1 a (cached) file on one core: the floor for any verified download."""
     started = time.perf_counter()
     with path.open("rb") as file:
-        hashlib.file_digest(file, "md5")
+        hashlib.file_digest(file, "sha1")
     return time.perf_counter() - started
 
 
-def bench_download(work: Path, url: str, source: Path, md5: str, runs: int) -> list[Row]:
+def bench_download(work: Path, url: str, source: Path, sha1: str, runs: int) -> list[Row]:
     curl, curl_sync = Row("curl -o"), Row("curl -o + fsync")
-    ours, bare = Row("RomDeck, md5 verified"), Row("RomDeck, no hash")
-    floor, size = Row("md5 alone, no network"), source.stat().st_size
+    ours, bare = Row("RomDeck, sha1 verified"), Row("RomDeck, no hash")
+    floor, size = Row("sha1 alone, no network"), source.stat().st_size
     out = work / "curl.bin"
     target = work / "ours" / PAYLOAD
     fetch_argv = [sys.executable, __file__, "--fetch", url, str(target), str(size)]
@@ -207,8 +207,8 @@ def bench_download(work: Path, url: str, source: Path, md5: str, runs: int) -> l
         took = float(run(["curl", "-sS", "-o", str(out), "-w", "%{time_total}", url]))
         curl.seconds.append(took)
         curl_sync.seconds.append(took + fsync_all([out]))
-        floor.seconds.append(md5_seconds(source))
-        for row, extra in ((ours, [md5]), (bare, [])):
+        floor.seconds.append(sha1_seconds(source))
+        for row, extra in ((ours, [sha1]), (bare, [])):
             clean(target)
             result = json.loads(run([*fetch_argv, *extra]).strip().splitlines()[-1])
             row.seconds.append(result["seconds"])
@@ -300,8 +300,8 @@ def main() -> int:
         asyncio.run(serve(args.serve))
         return 0
     if args.fetch is not None:
-        url, target, size, *md5 = args.fetch
-        asyncio.run(fetch(url, Path(target), int(size), md5[0] if md5 else None))
+        url, target, size, *sha1 = args.fetch
+        asyncio.run(fetch(url, Path(target), int(size), sha1[0] if sha1 else None))
         return 0
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="romdeck-bench-download-") as tmp:
@@ -320,7 +320,7 @@ def timed(label: str, action: Callable[[], _T]) -> _T:
 def measure(work: Path, size: int, runs: int, launcher_runs: int, started: float) -> bool:
     source, archive = work / "served" / PAYLOAD, work / "game.zip"
     source.parent.mkdir()
-    md5 = timed("generate payload", lambda: write_payload(source, size))
+    sha1 = timed("generate payload", lambda: write_payload(source, size))
     unpacked, packed = timed("generate zip", lambda: write_zip(archive, source))
     os.sync()
     server = subprocess.Popen(
@@ -332,7 +332,7 @@ def measure(work: Path, size: int, runs: int, launcher_runs: int, started: float
     assert server.stdin is not None and server.stdout is not None
     try:
         url = f"http://127.0.0.1:{server.stdout.readline().strip()}/files/{PAYLOAD}"
-        download = bench_download(work, url, source, md5, runs)
+        download = bench_download(work, url, source, sha1, runs)
     finally:
         server.stdin.close()
         server.wait(timeout=30)
@@ -362,7 +362,7 @@ def report(download: list[Row], extraction: list[Row], launcher: Launcher) -> bo
     print("\nTargets")
     results = [
         verdict(
-            f"download md5 verified: {curl.median / ours.median:.2f}x curl's throughput (>= 0.90)",
+            f"download sha1 verified: {curl.median / ours.median:.2f}x curl's throughput (>= 0.90)",
             curl.median / ours.median >= 0.9,
         ),
         verdict(f"download peak RSS growth: {rss:.1f} MB (<= 30)", rss <= 30),
@@ -375,12 +375,12 @@ def report(download: list[Row], extraction: list[Row], launcher: Launcher) -> bo
     ]
     print("Context (not targets)")
     print(
-        f"  download with no hash: {curl.median / bare.median:.2f}x curl; md5 verified vs "
+        f"  download with no hash: {curl.median / bare.median:.2f}x curl; sha1 verified vs "
         f"curl + fsync: {curl_sync.median / ours.median:.2f}x"
     )
     print(
-        f"  md5 alone (hashlib, one core) runs at {curl.median / floor.median:.2f}x curl's "
-        "speed: no md5-verified download can go faster"
+        f"  sha1 alone (hashlib, one core) runs at {curl.median / floor.median:.2f}x curl's "
+        "speed: no sha1-verified download can go faster"
     )
     print(f"  extraction vs unzip + fsync: {unzip_sync.median / extractor.median:.2f}x")
     print(

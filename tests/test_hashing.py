@@ -68,7 +68,8 @@ def test_crc32_keeps_leading_zeros() -> None:
 @pytest.mark.parametrize(
     ("md5", "sha1", "crc", "algorithm"),
     [
-        ("ABCDEF", "123", "dead", "md5"),
+        ("ABCDEF", "123", "dead", "sha1"),
+        ("ABCDEF", "", "dead", "md5"),
         ("", "123", "dead", "sha1"),
         (None, "", "0xDEAD", "crc32"),
         ("", None, "", None),

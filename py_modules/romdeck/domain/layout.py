@@ -307,7 +307,7 @@ def mismatch(expected: ExpectedFile, size: int, hashes: Mapping[HashAlgorithm, s
     """Why a local file differs from ``expected`` (``""``: it matches).
 
     ``hashes`` holds the local ``md5``/``sha1``/``crc32`` digests that were computed;
-    the strongest hash the server gave is compared (md5, then sha1, then crc32).
+    the strongest hash the server gave is compared (sha1, then md5, then crc32).
     """
     what = expected.path or "the file"
     if expected.size_bytes and size != expected.size_bytes:
@@ -326,10 +326,10 @@ def mismatch(expected: ExpectedFile, size: int, hashes: Mapping[HashAlgorithm, s
 
 def hash_to_check(expected: ExpectedFile) -> HashAlgorithm | None:
     """The algorithm :func:`mismatch` will compare for ``expected`` (``None``: size only)."""
-    if expected.md5:
-        return "md5"
     if expected.sha1:
         return "sha1"
+    if expected.md5:
+        return "md5"
     return "crc32" if expected.crc else None
 
 

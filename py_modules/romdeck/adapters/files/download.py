@@ -111,8 +111,8 @@ class AiohttpDownloader:
     ) -> DownloadResult:
         """Download ``url`` to ``target`` (parent folders created) and return what was installed.
 
-        ``headers``: auth headers for RomM. ``expected_*``: the hash to verify (md5 preferred,
-        then sha1, then crc32; lowercase hex). ``force_range``: send ``Range: bytes=0-`` on a
+        ``headers``: auth headers for RomM. ``expected_*``: the hash to verify (sha1 preferred,
+        then md5, then crc32; lowercase hex). ``force_range``: send ``Range: bytes=0-`` on a
         fresh start (multi-file ROMs, API-NOTES §5). ``on_progress`` is called on the loop
         at most every 0.25 s and once at the end; it must not block. ``pause``: set = run,
         cleared = paused (the connection is closed and the download resumes with Range when
