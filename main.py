@@ -22,7 +22,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import decky
 from bootstrap import App, Paths, build_app
 from romdeck.domain.downloads import DownloadStatus, InstalledList
-from romdeck.domain.models import Selection, SyncPlan, SyncProgress
+from romdeck.domain.models import (
+    RegistryEntry,
+    Selection,
+    ShortcutSpec,
+    SyncPlan,
+    SyncProgress,
+)
+from romdeck.domain.plan import needs_artwork
 from romdeck.errors import ErrorCode, RomDeckError
 from romdeck.services.panel_sync import ChunkResult
 
@@ -63,7 +70,7 @@ def _progress(progress: SyncProgress) -> dict[str, Any]:
 
 
 def _chunk(plan: SyncPlan, remaining: int) -> dict[str, Any]:
-    def spec(s: Any, appid: int | None) -> dict[str, Any]:
+    def spec(s: ShortcutSpec, entry: RegistryEntry | None) -> dict[str, Any]:
         return {
             "rom_id": s.rom_id,
             "app_name": s.app_name,
@@ -71,12 +78,13 @@ def _chunk(plan: SyncPlan, remaining: int) -> dict[str, Any]:
             "start_dir": s.start_dir,
             "launch_options": s.launch_options,
             "tags": list(s.tags),
-            "appid": appid,
+            "appid": entry.appid if entry else None,
+            "artwork": needs_artwork(s, entry),
         }
 
     return {
         "add": [spec(s, None) for s in plan.add],
-        "update": [spec(s, e.appid) for e, s in plan.update],
+        "update": [spec(s, e) for e, s in plan.update],
         "remove": [{"rom_id": e.rom_id, "appid": e.appid} for e in plan.remove],
         "remaining": remaining,
     }
@@ -275,6 +283,7 @@ class Plugin:
                 appid=None if r.get("appid") is None else int(r["appid"]),
                 removed=bool(r.get("removed", False)),
                 error=str(r.get("error") or ""),
+                artwork=bool(r.get("artwork", False)),
             )
             for r in results
         ]

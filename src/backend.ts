@@ -187,6 +187,8 @@ export interface ShortcutChange {
   launch_options: string;
   tags: string[];
   appid: number | null;
+  /** Set the portrait art from `get_artwork`: the ROM has a cover not applied yet. */
+  artwork: boolean;
 }
 
 export interface ShortcutUpdate extends ShortcutChange {
@@ -214,6 +216,8 @@ export interface ShortcutOutcome {
   removed?: boolean;
   /** Why Steam refused the change, if it did. */
   error?: string;
+  /** The panel set the ROM's cover as the shortcut's portrait art. */
+  artwork?: boolean;
 }
 
 export interface ChunkReport {

@@ -139,3 +139,15 @@ def test_applying_any_plan_then_planning_again_yields_nothing(before, after):
     again = plan_sync(want, registry)
     assert again.is_empty
     assert again.unchanged == len(want)
+
+
+def test_art_is_needed_for_a_new_cover_or_a_changed_one_only():
+    from romdeck.domain.plan import needs_artwork
+
+    spec = desired(rom(1, "A", cover_path="/assets/1/big.png?ts=1"))[1]
+    assert needs_artwork(spec, None)
+    applied_entry = RegistryEntry(spec=spec, appid=1, cover_key=spec.cover_path)
+    assert not needs_artwork(spec, applied_entry)
+    newer = replace(spec, cover_path="/assets/1/big.png?ts=2")
+    assert needs_artwork(newer, applied_entry)
+    assert not needs_artwork(replace(spec, cover_path=""), None)

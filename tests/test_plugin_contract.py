@@ -241,3 +241,32 @@ async def test_a_download_error_is_a_result_object(plugin, fake_romm: FakeRommSe
     await sign_in(plugin, fake_romm)
     result = await plugin.queue_downloads([999999])
     assert result["ok"] is False and result["error"]["code"] == "not_found"
+
+
+async def test_chunks_say_which_shortcuts_need_art_and_reported_art_is_not_asked_again(
+    plugin, fake_romm: FakeRommServer, fake_library: FakeLibrary
+):
+    await sign_in(plugin, fake_romm)
+    ids = [p["id"] for p in await ok(plugin.list_platforms())]
+    await ok(plugin.save_selection(ids, []))
+    await ok(plugin.start_sync())
+    await wait_for_apply(plugin)
+    chunk = await ok(plugin.next_sync_chunk(100))
+    with_cover = {r.id for r in fake_library.roms.values() if r.cover is not None}
+    assert with_cover
+    assert {s["rom_id"] for s in chunk["add"] if s["artwork"]} == with_cover
+    results = [
+        {"rom_id": s["rom_id"], "appid": 3_000_000_000 + s["rom_id"], "artwork": s["artwork"]}
+        for s in chunk["add"]
+    ]
+    await ok(plugin.report_sync_chunk(results))
+    # the same cover again: nothing to do; a new cover on the server: an update asking for art
+    await ok(plugin.start_sync())
+    await wait_for_apply(plugin)
+    assert (await ok(plugin.next_sync_chunk(100)))["update"] == []
+    changed = min(with_cover)
+    fake_library.set_cover(changed, b"\x89PNG\r\n\x1a\n" + b"new cover")
+    await ok(plugin.start_sync())
+    await wait_for_apply(plugin)
+    [update] = (await ok(plugin.next_sync_chunk(100)))["update"]
+    assert update["rom_id"] == changed and update["artwork"] is True

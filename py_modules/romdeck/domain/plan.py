@@ -120,6 +120,12 @@ def plan_sync(
     return SyncPlan(add=add, update=tuple(update), remove=remove, unchanged=unchanged)
 
 
+def needs_artwork(spec: ShortcutSpec, entry: RegistryEntry | None) -> bool:
+    """Whether the shortcut's portrait art must be (re)set: it has a cover that was not
+    applied yet, or whose ``?ts=`` changed since (``entry.cover_key`` is what was applied)."""
+    return bool(spec.cover_path) and (entry is None or entry.cover_key != spec.cover_path)
+
+
 def allocate_appid(spec: ShortcutSpec, taken: set[int]) -> int:
     """A shortcut id for a new shortcut, as Steam computes it, unique among ``taken``.
 

@@ -19,7 +19,7 @@ from romdeck.domain.models import (
     SyncProgress,
     SyncSummary,
 )
-from romdeck.domain.plan import allocate_appid, plan_sync
+from romdeck.domain.plan import allocate_appid, needs_artwork, plan_sync
 from romdeck.errors import RomDeckError, SteamRunningError
 from romdeck.services.library import LibraryRefresher
 from romdeck.services.protocols import (
@@ -149,11 +149,8 @@ class FileSync:
         todo = [
             entry
             for entry in entries.values()
-            if entry.spec.cover_path
-            and (
-                entry.cover_key != entry.spec.cover_path
-                or not deps.grid.has_portrait(user, entry.appid)
-            )
+            if needs_artwork(entry.spec, entry)
+            or (entry.spec.cover_path and not deps.grid.has_portrait(user, entry.appid))
         ]
         if not todo:
             return 0, ()

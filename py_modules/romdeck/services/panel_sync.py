@@ -34,12 +34,17 @@ PANEL_USER = "steamclient"
 
 @dataclass(frozen=True, slots=True)
 class ChunkResult:
-    """The panel's report for one ROM: the appid Steam gave, or that it was removed."""
+    """The panel's report for one ROM: the appid Steam gave, or that it was removed.
+
+    ``artwork``: the panel set the ROM's cover (from ``get_artwork``) as its portrait art,
+    so the registry records that cover and later syncs don't ask for it again.
+    """
 
     rom_id: int
     appid: int | None = None
     removed: bool = False
     error: str = ""
+    artwork: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +167,7 @@ class PanelSync:
                 if appid is None:
                     failures.append(f"ROM {result.rom_id}: Steam gave no appid")
                     continue
-                cover = old.cover_key if old else ""
+                cover = spec.cover_path if result.artwork else (old.cover_key if old else "")
                 upserts.append(RegistryEntry(spec=spec, appid=appid & 0xFFFFFFFF, cover_key=cover))
         self._registry.commit(PANEL_USER, upserts=upserts, removed_rom_ids=removed)
         added = sum(1 for e in upserts if e.rom_id not in entries)
