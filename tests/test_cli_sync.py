@@ -294,6 +294,11 @@ async def test_status_shows_the_last_sync(env: Env):
     run = await env.cli("status")
     assert run.code == 0
     assert env.server.url in run.out and "Last sync:" in run.out and "(ok)" in run.out
+    gb = sum(
+        1 for r in env.library.roms.values() if r.platform_id == platform_id(env.library, "gb")
+    )
+    assert f"Shortcuts for Steam user {USER}: {gb}" in run.out
+    assert f"added {gb}" in run.out
 
 
 async def test_a_deletion_costs_one_id_request_for_its_platform_only(env: Env):

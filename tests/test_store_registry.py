@@ -108,3 +108,9 @@ def test_unreadable_tags_raise_state_error(registry: SqliteRegistry, db: SqliteD
         conn.execute("UPDATE registry SET tags = '{not json'")
     with pytest.raises(StateError):
         registry.entries(USER)
+
+
+def test_counts_are_per_steam_user(registry: SqliteRegistry) -> None:
+    registry.commit("111", upserts=[entry(1), entry(2)])
+    registry.commit("222", upserts=[entry(3)])
+    assert registry.counts() == {"111": 2, "222": 1}

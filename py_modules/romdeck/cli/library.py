@@ -133,11 +133,16 @@ def status(app: App, out: TextIO) -> int:
     if settings.selection.collection_ids:
         out.write(f"Selected collection ids: {sorted(settings.selection.collection_ids)}\n")
     last = app.runs.last()
-    if last:
-        out.write(
-            f"Last sync: {last.get('finished_at') or last.get('started_at')} "
-            f"({last.get('status')}) {last.get('summary')}\n"
-        )
-    else:
+    if not last:
         out.write("Last sync: never\n")
+        return EXIT_OK
+    when = last.get("finished_at") or last.get("started_at")
+    summary = last.get("summary")
+    counts = ""
+    if isinstance(summary, dict):
+        keys = ("added", "updated", "removed", "unchanged", "covers_written", "error")
+        counts = ", ".join(f"{k.replace('_', ' ')} {summary[k]}" for k in keys if summary.get(k))
+    out.write(f"Last sync: {when} ({last.get('status')}){': ' + counts if counts else ''}\n")
+    for user, count in sorted(app.registry.counts().items()):
+        out.write(f"Shortcuts for Steam user {user}: {count}\n")
     return EXIT_OK

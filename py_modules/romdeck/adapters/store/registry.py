@@ -96,6 +96,14 @@ class SqliteRegistry:
             rows = conn.execute(_SELECT, (steam_user,)).fetchall()
         return {entry.rom_id: entry for entry in map(_entry, rows)}
 
+    def counts(self) -> dict[str, int]:
+        """How many shortcuts RomDeck registered per Steam user."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT steam_user, COUNT(*) FROM registry GROUP BY steam_user"
+            ).fetchall()
+        return {str(user): int(count) for user, count in rows}
+
     def commit(
         self,
         steam_user: str,
