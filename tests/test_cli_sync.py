@@ -330,3 +330,38 @@ async def test_a_chosen_collection_syncs_its_roms_from_unselected_platforms_and_
     env.library.rename_rom(member, "Renamed In Collection")
     assert (await env.sync()).code == 0
     assert env.ours()[f"romdeck:{member}"]["AppName"] == "Renamed In Collection"
+
+
+async def test_a_resync_asks_for_changes_since_the_newest_mark_not_the_oldest_platforms(env: Env):
+    from datetime import datetime, timedelta
+    from urllib.parse import parse_qs, urlsplit
+
+    await env.cli("select", "snes", "gba", "psx")
+    assert (await env.sync()).code == 0
+    chosen = {platform_id(env.library, s) for s in ("snes", "gba", "psx")}
+    newest = max(r.updated_at for r in env.library.roms.values() if r.platform_id in chosen)
+    env.server.reset_log()
+    assert (await env.sync()).code == 0
+    [query] = [p for _m, p, _s in env.server.requests if "updated_after=" in p]
+    asked = parse_qs(urlsplit(query).query)["updated_after"][0]
+    assert datetime.fromisoformat(asked) == newest - timedelta(seconds=300)
+
+
+async def test_a_platform_chosen_again_is_fetched_whole_so_changes_made_meanwhile_arrive(env: Env):
+    from datetime import UTC, datetime, timedelta
+
+    await env.cli("select", "snes", "gba")
+    assert (await env.sync()).code == 0
+    gba = platform_id(env.library, "gba")
+    renamed = min(r.id for r in env.library.roms.values() if r.platform_id == gba)
+    await env.cli("select", "snes")
+    assert (await env.sync()).code == 0
+    env.library.rename_rom(renamed, "Renamed While Not Synced")
+    env.library.clock.seen(datetime.now(UTC) + timedelta(hours=1))  # an hour passes
+    snes = platform_id(env.library, "snes")
+    for rom_id in [r.id for r in env.library.roms.values() if r.platform_id == snes]:
+        env.library.rename_rom(rom_id, f"Later rename {rom_id}")  # newer than the gba rename
+    assert (await env.sync()).code == 0
+    await env.cli("select", "snes", "gba")
+    assert (await env.sync()).code == 0
+    assert env.ours()[f"romdeck:{renamed}"]["AppName"] == "Renamed While Not Synced"

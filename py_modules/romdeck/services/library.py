@@ -21,10 +21,9 @@ from romdeck.domain.models import (
     SyncProgress,
 )
 from romdeck.domain.plan import desired_shortcuts
+from romdeck.domain.watermark import EPOCH, updated_after
 from romdeck.errors import CancelledError
 from romdeck.services.protocols import CatalogStore, ProgressSink, RommCatalogApi
-
-EPOCH = "1970-01-01T00:00:00+00:00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +79,7 @@ class LibraryRefresher:
             collections = tuple(
                 c for c in await api.list_collections() if c.id in selection.collection_ids
             )
+        self._forget_unchosen(chosen, collections)
         fetcher = _Fetcher(api, self._catalog, self._page_size, progress, cancel)
         fresh = [pid for pid in chosen if self._catalog.watermark(pid) is None]
         known = [pid for pid in chosen if pid not in fresh]
@@ -99,6 +99,14 @@ class LibraryRefresher:
             roms, platforms=platforms, collections=collections, launcher=self._launcher
         )
         return CatalogRefresh(platforms, collections, desired, fetcher.fetched, deleted)
+
+    def _forget_unchosen(self, chosen: Sequence[int], collections: Sequence[Collection]) -> None:
+        """Clear the watermarks of platforms and collections no longer chosen: changes made
+        while they were not synced would be older than the newest watermark, so choosing
+        them again must fetch them whole."""
+        keep = set(chosen) | {-c.id for c in collections}
+        for key in self._catalog.watermarks().keys() - keep:
+            self._catalog.clear_watermark(key)
 
 
 class _Fetcher:
@@ -176,7 +184,7 @@ class _Fetcher:
         self._catalog.set_watermark(platform_id, newest[0])
 
     async def changed_since(self, platform_ids: Sequence[int]) -> None:
-        """Fetch ROMs of these platforms updated after the oldest of their watermarks."""
+        """Fetch ROMs of these platforms changed since the last sync (one request stream)."""
         marks = {pid: self._catalog.watermark(pid) or EPOCH for pid in platform_ids}
         newest = dict(marks)
 
@@ -186,7 +194,7 @@ class _Fetcher:
                     newest[rom.platform_id] = max(newest[rom.platform_id], rom.updated_at)
 
         await self._pages(
-            platform_ids=platform_ids, updated_after=min(marks.values()), on_page=on_page
+            platform_ids=platform_ids, updated_after=updated_after(marks.values()), on_page=on_page
         )
         for pid, mark in newest.items():
             if mark != marks[pid]:
@@ -224,8 +232,9 @@ class _Fetcher:
         key = -collection.id
         known = self._catalog.roms(platform_ids=(), rom_ids=collection.rom_ids)
         complete = len(known) >= len(set(collection.rom_ids))
-        since = self._catalog.watermark(key) if complete else None
-        newest = [since or EPOCH]
+        mark = self._catalog.watermark(key) if complete else None
+        since = updated_after([mark]) if mark else None
+        newest = [mark or EPOCH]
 
         def on_page(items: tuple[RomSummary, ...]) -> None:
             newest[0] = max([newest[0], *(rom.updated_at for rom in items)])

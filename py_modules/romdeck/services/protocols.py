@@ -141,6 +141,10 @@ class CatalogStore(Protocol):
         """
         ...
 
+    def watermarks(self) -> dict[int, str]:
+        """Every watermark by key (platform id; ``-collection id`` for a collection)."""
+        ...
+
     def set_watermark(self, platform_id: int, updated_at: str) -> None:
         """Record a completed fetch of a platform up to ``updated_at``."""
         ...

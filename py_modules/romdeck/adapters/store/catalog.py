@@ -133,6 +133,12 @@ class SqliteCatalog:
             ).fetchone()
         return None if row is None else str(row[0])
 
+    def watermarks(self) -> dict[int, str]:
+        """Every watermark by key (platform id; ``-collection id`` for a collection)."""
+        with self._db.read() as conn:
+            rows = conn.execute("SELECT platform_id, updated_at FROM catalog_watermarks").fetchall()
+        return {int(key): str(mark) for key, mark in rows}
+
     def set_watermark(self, platform_id: int, updated_at: str) -> None:
         """Record a completed fetch of a platform up to ``updated_at`` (replaces the old one)."""
         with self._db.transaction() as conn:
