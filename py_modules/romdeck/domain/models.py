@@ -66,12 +66,17 @@ class RomSummary:
 
 @dataclass(frozen=True, slots=True)
 class RomPage:
-    """One page of ``GET /api/roms``; ``total`` is ``None`` when asked ``with_total=false``."""
+    """One page of ``GET /api/roms``; ``total`` is ``None`` when asked ``with_total=false``.
+
+    ``served_at``: when the server answered, by its own clock (its HTTP ``Date``, ISO-8601
+    UTC, second resolution); ``""`` when unknown.
+    """
 
     items: tuple[RomSummary, ...]
     total: int | None
     offset: int
     limit: int
+    served_at: str = ""
 
 
 @dataclass(frozen=True, slots=True)

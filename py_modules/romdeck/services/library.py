@@ -21,7 +21,7 @@ from romdeck.domain.models import (
     SyncProgress,
 )
 from romdeck.domain.plan import desired_shortcuts
-from romdeck.domain.watermark import EPOCH, updated_after
+from romdeck.domain.watermark import EPOCH, newest, safe_mark, updated_after
 from romdeck.errors import CancelledError
 from romdeck.services.protocols import CatalogStore, ProgressSink, RommCatalogApi
 
@@ -148,8 +148,10 @@ class _Fetcher:
         collection_id: int | None = None,
         updated_after: str | None = None,
         on_page: Callable[[tuple[RomSummary, ...]], None],
-    ) -> None:
+    ) -> str:
+        """Read every page of one query; returns the server's time at the first page."""
         offset = 0
+        served_at: str | None = None
         while True:
             self._check_cancel()
             page = await self._api.list_roms(
@@ -159,6 +161,8 @@ class _Fetcher:
                 offset=offset,
                 limit=self._page_size,
             )
+            if served_at is None:
+                served_at = page.served_at
             if page.items:
                 self._catalog.upsert_roms(page.items)
                 self.fetched += len(page.items)
@@ -167,36 +171,37 @@ class _Fetcher:
             offset += len(page.items)
             done = not page.items or len(page.items) < self._page_size
             if done or (page.total is not None and offset >= page.total):
-                return
+                return served_at
 
     async def full_platform(self, platform_id: int) -> None:
         """Fetch one platform whole, drop mirrored ROMs it no longer has, set its watermark."""
         seen: set[int] = set()
-        newest = [EPOCH]
+        latest = [EPOCH]
 
         def on_page(items: tuple[RomSummary, ...]) -> None:
-            for rom in items:
-                seen.add(rom.id)
-                newest[0] = max(newest[0], rom.updated_at)
+            seen.update(rom.id for rom in items)
+            latest[0] = newest((rom.updated_at for rom in items), latest[0])
 
-        await self._pages(platform_ids=[platform_id], on_page=on_page)
+        served_at = await self._pages(platform_ids=[platform_id], on_page=on_page)
         self._catalog.delete_roms(self._catalog.rom_ids(platform_id) - seen)
-        self._catalog.set_watermark(platform_id, newest[0])
+        self._catalog.set_watermark(platform_id, safe_mark(None, latest[0], served_at))
 
     async def changed_since(self, platform_ids: Sequence[int]) -> None:
         """Fetch ROMs of these platforms changed since the last sync (one request stream)."""
         marks = {pid: self._catalog.watermark(pid) or EPOCH for pid in platform_ids}
-        newest = dict(marks)
+        latest = dict(marks)
 
         def on_page(items: tuple[RomSummary, ...]) -> None:
             for rom in items:
-                if rom.platform_id in newest:
-                    newest[rom.platform_id] = max(newest[rom.platform_id], rom.updated_at)
+                if rom.platform_id in latest:
+                    latest[rom.platform_id] = newest([rom.updated_at], latest[rom.platform_id])
 
-        await self._pages(
-            platform_ids=platform_ids, updated_after=updated_after(marks.values()), on_page=on_page
+        since = updated_after(marks.values())
+        served_at = await self._pages(
+            platform_ids=platform_ids, updated_after=since, on_page=on_page
         )
-        for pid, mark in newest.items():
+        for pid, seen in latest.items():
+            mark = safe_mark(marks[pid], seen, served_at)
             if mark != marks[pid]:
                 self._catalog.set_watermark(pid, mark)
 
@@ -233,11 +238,12 @@ class _Fetcher:
         known = self._catalog.roms(platform_ids=(), rom_ids=collection.rom_ids)
         complete = len(known) >= len(set(collection.rom_ids))
         mark = self._catalog.watermark(key) if complete else None
-        since = updated_after([mark]) if mark else None
-        newest = [mark or EPOCH]
+        latest = [mark or EPOCH]
 
         def on_page(items: tuple[RomSummary, ...]) -> None:
-            newest[0] = max([newest[0], *(rom.updated_at for rom in items)])
+            latest[0] = newest((rom.updated_at for rom in items), latest[0])
 
-        await self._pages(collection_id=collection.id, updated_after=since, on_page=on_page)
-        self._catalog.set_watermark(key, newest[0])
+        served_at = await self._pages(
+            collection_id=collection.id, updated_after=mark, on_page=on_page
+        )
+        self._catalog.set_watermark(key, safe_mark(mark, latest[0], served_at))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from urllib.parse import quote
 
 import aiohttp
@@ -14,6 +15,7 @@ from romdeck.adapters.romm.http import (
     RetryPolicy,
     RommHttp,
     SslSetting,
+    decode_json,
     server_path_url,
     tls_context,
 )
@@ -124,7 +126,12 @@ class AiohttpRommClient:
             params.append(("collection_id", str(collection_id)))
         if updated_after:
             params.append(("updated_after", updated_after))
-        return parse.parse_rom_page(await self._get("/api/roms", params=params, scope="roms.read"))
+        reply = await self._http.send(
+            "GET", self._http.url("/api/roms"), params=params, bearer=self._require_token(),
+            scope="roms.read", on_401=TOKEN_REJECTED,
+        )  # fmt: skip
+        page = parse.parse_rom_page(await decode_json(reply, "GET /api/roms"))
+        return replace(page, served_at=parse.http_date(reply.date))
 
     async def platform_rom_ids(self, platform_id: int) -> list[int]:
         """Every ROM id of one platform: a 1-item page of ``GET /api/roms`` whose

@@ -76,6 +76,8 @@ class Reply:
     content_type: str
     body: bytes
     retry_after: str = ""
+    date: str = ""
+    """The raw ``Date`` header: when the server answered, by its clock."""
 
 
 class _Transient(Exception):
@@ -288,6 +290,7 @@ class RommHttp:
                     content_type=response.content_type,
                     body=await _read_body(response, request.max_bytes, url),
                     retry_after=response.headers.get("Retry-After", ""),
+                    date=response.headers.get("Date", ""),
                 )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise self._connection_error(exc) from exc

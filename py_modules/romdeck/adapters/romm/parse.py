@@ -7,7 +7,9 @@ Shapes follow the captures in ``romm-api/captures`` (RomM 5.x).
 
 from __future__ import annotations
 
+import email.utils
 import json
+from datetime import UTC
 
 from romdeck.domain.auth import DeviceAuthorization
 from romdeck.domain.models import (
@@ -272,3 +274,16 @@ def _render_item(item: object) -> str:
         parts = parts[1:]
     where = ".".join(parts)
     return f"{where}: {item['msg']}" if where else str(item["msg"])
+
+
+def http_date(value: str) -> str:
+    """An HTTP ``Date`` header as ISO-8601 UTC (``+00:00``); ``""`` when absent or unreadable."""
+    if not value:
+        return ""
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return ""
+    if when.tzinfo is None:
+        return ""
+    return when.astimezone(UTC).isoformat()
