@@ -151,7 +151,7 @@ class App:
         deps = FileSyncDeps(
             refresher=self.refresher,
             registry=self.registry,
-            shortcuts=VdfShortcutFile(locator),
+            shortcuts=VdfShortcutFile(locator, lock_dir=self.paths.data_dir / "locks"),
             grid=FileGridArtwork(root),
             steam=ProcSteamProcess(proc_root or Path("/proc"), steam_root=None),
             clock=self.clock,

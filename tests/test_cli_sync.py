@@ -145,6 +145,8 @@ async def test_a_second_sync_with_no_server_change_leaves_the_file_byte_identica
     assert run.code == 0, run.err
     assert shortcuts_path(env.steam, USER).read_bytes() == before
     assert shortcuts_path(env.steam, USER).stat().st_mtime_ns == mtime
+    config = shortcuts_path(env.steam, USER).parent
+    assert not list(config.glob("*.lock")), "RomDeck's lock stays out of Steam's folder"
     assert "added 0, updated 0, removed 0" in run.out
     paths = [path for _method, path, _status in env.server.requests]
     assert not any("/assets/" in p for p in paths), "unchanged covers are not fetched again"

@@ -325,3 +325,12 @@ def test_any_foreign_entries_survive_an_apply_unchanged(tmp_path_factory, foreig
 
 def ours_entry_as_written(data: bytes, index: int) -> dict:
     return vdf.binary_loads(data, raise_on_remaining=False)["shortcuts"][str(index)]
+
+
+def test_a_lock_dir_keeps_the_lock_out_of_steams_folder(steam_root, tmp_path):
+    locks = tmp_path / "romdeck-data" / "locks"
+    shortcuts = VdfShortcutFile(SteamLocator(steam_root), lock_dir=locks)
+    shortcuts.apply(USER, upserts=[ours(7, 0x80000001, "Zelda")], removals=[])
+    path = shortcuts_path(steam_root, USER)
+    assert not list(path.parent.glob("*.lock"))
+    assert (locks / f"shortcuts-{USER}.lock").exists()

@@ -57,15 +57,19 @@ class VdfShortcutFile:
 
     A file that cannot be parsed, has no ``shortcuts`` map, or would not re-encode to
     the very bytes read (invalid UTF-8, duplicate keys) raises ``CorruptFileError``
-    and is left untouched. Writes hold a lock (``shortcuts.vdf.lock``), keep the last
+    and is left untouched. Writes hold a lock (in ``lock_dir`` when given, else
+    ``shortcuts.vdf.lock`` beside the file), keep the last
     :data:`BACKUP_COUNT` versions, and replace the file atomically. Only safe while
     Steam is not running: the caller checks that. ``lock_timeout_s``: how long to wait
     for another writer (seconds) before ``BusyError``.
     """
 
-    def __init__(self, locator: SteamLocator, *, lock_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, locator: SteamLocator, *, lock_timeout_s: float = 10.0, lock_dir: Path | None = None
+    ) -> None:
         self._locator = locator
         self._lock_timeout_s = lock_timeout_s
+        self._lock_dir = lock_dir
 
     def users(self) -> list[str]:
         """Steam user ids that have a ``config`` folder. Raises ``SteamNotFoundError``."""
@@ -79,6 +83,12 @@ class VdfShortcutFile:
         if not user_dir.is_dir():
             raise SteamNotFoundError(f"No Steam user {steam_user} ({user_dir} does not exist)")
         return user_dir / "config" / "shortcuts.vdf"
+
+    def _lock_path(self, steam_user: str, path: Path) -> Path:
+        """``<lock_dir>/shortcuts-<user>.lock`` (out of Steam's folder), else beside the file."""
+        if self._lock_dir is None:
+            return Path(f"{path}.lock")
+        return self._lock_dir / f"shortcuts-{steam_user}.lock"
 
     def read(self, steam_user: str) -> list[dict[str, object]]:
         """Every shortcut in file order, keys lower-cased; ``[]`` when the file is missing.
@@ -121,7 +131,7 @@ class VdfShortcutFile:
         new_entries = {entry.appid: _new_entry(entry) for entry in upserts}
         path = self.path(steam_user)
         _make_dir(path.parent)
-        with _locked(path, self._lock_timeout_s):
+        with _locked(path, self._lock_path(steam_user, path), self._lock_timeout_s):
             original = _read_bytes(path)
             document = _parse(path, original) if original is not None else _empty_document()
             shortcuts: VdfMap = document.root[document.shortcuts_key]
@@ -259,14 +269,15 @@ def _read_bytes(path: Path) -> bytes | None:
 
 
 @contextmanager
-def _locked(path: Path, timeout_s: float) -> Iterator[None]:
-    lock = filelock.FileLock(f"{path}.lock", timeout=timeout_s)
+def _locked(path: Path, lock_path: Path, timeout_s: float) -> Iterator[None]:
+    lock = filelock.FileLock(lock_path, timeout=timeout_s)
     try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire()
     except filelock.Timeout as err:
         raise BusyError(f"Another RomDeck process is writing {path}") from err
     except OSError as err:
-        raise _write_error(Path(f"{path}.lock"), err) from err
+        raise _write_error(lock_path, err) from err
     try:
         yield
     finally:
