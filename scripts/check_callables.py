@@ -6,7 +6,9 @@ Compares, under a repository root:
   with ``_``, read with :mod:`ast`) with the names bound in ``src/backend.ts`` as
   ``= rpc<...>("name")``;
 - the values of ``class ErrorCode`` in ``py_modules/romdeck/errors.py`` with the
-  string literals of ``export type ErrorCode = ...;`` in ``src/backend.ts``.
+  string literals of ``export type ErrorCode = ...;`` in ``src/backend.ts``;
+- the event names ``main.py`` passes to ``decky.emit("name", ...)`` with the string values
+  of ``export const EVENTS = {...}`` in ``src/backend.ts`` (both may be empty).
 
 Usage: ``python scripts/check_callables.py [--root DIR]``. Prints one line per
 mismatch and exits 1 if there is any (or if a file is missing or unreadable);
@@ -30,6 +32,7 @@ BACKEND_TS = Path("src/backend.ts")
 _RPC_BINDING = re.compile(r"=\s*rpc\s*<.*?>\s*\(\s*[\"']([A-Za-z_]\w*)[\"']", re.DOTALL)
 _ERROR_CODE_TYPE = re.compile(r"export\s+type\s+ErrorCode\s*=([^;]*);")
 _STRING_LITERAL = re.compile(r"[\"']([^\"']*)[\"']")
+_EVENTS_OBJECT = re.compile(r"export\s+const\s+EVENTS\s*=\s*\{([^}]*)\}")
 
 
 class CheckError(Exception):
@@ -105,6 +108,32 @@ def typescript_error_codes(backend_ts: Path) -> set[str]:
     return set(_STRING_LITERAL.findall(match.group(1)))
 
 
+def python_events(main_py: Path) -> set[str]:
+    """Event names ``main.py`` emits: the first argument of each ``decky.emit("name", ...)``."""
+    names: set[str] = set()
+    for node in ast.walk(_parse(main_py)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "emit"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "decky"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            names.add(node.args[0].value)
+    return names
+
+
+def typescript_events(backend_ts: Path) -> set[str]:
+    """String values of ``export const EVENTS = {...}`` in ``backend_ts`` (none: empty)."""
+    found = _EVENTS_OBJECT.search(_strip_comments(_read(backend_ts)))
+    if found is None:
+        return set()
+    return {value for value in _STRING_LITERAL.findall(found.group(1))}
+
+
 def _strip_comments(source: str) -> str:
     without_blocks = re.sub(r"/\*.*?\*/", "", source, flags=re.DOTALL)
     return re.sub(r"(?m)^\s*//.*$", "", without_blocks)
@@ -136,7 +165,14 @@ def check(root: Path) -> list[Mismatch]:
         typescript_error_codes(backend_ts),
         BACKEND_TS,
     )
-    return [*callables, *codes]
+    events = _differences(
+        "event",
+        python_events(root / MAIN_PY),
+        MAIN_PY,
+        typescript_events(backend_ts),
+        BACKEND_TS,
+    )
+    return [*callables, *codes, *events]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -154,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"check_callables: {mismatch}", file=sys.stderr)
     if mismatches:
         return 1
-    print("check_callables: callables and error codes match")
+    print("check_callables: callables, error codes and events match")
     return 0
 
 

@@ -268,6 +268,12 @@ export interface FreeSpace {
 
 export type Empty = Record<string, never>;
 
+/** Events the backend emits (`addEventListener(EVENTS.x, ...)`); CI checks them against main.py. */
+export const EVENTS = {
+  /** A download's status changed or made progress; the payload is one {@link Download}. */
+  downloadProgress: "download_progress",
+} as const;
+
 /* -------------------------------------------------------------- callables */
 
 export const getStatus = rpc<[], Status>("get_status");

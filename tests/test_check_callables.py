@@ -132,3 +132,16 @@ def test_the_command_lists_mismatches_and_exits_one(tmp_path: Path) -> None:
 
 def test_the_real_backend_ts_mirrors_every_error_code_of_errors_py() -> None:
     assert typescript_error_codes(REPO / BACKEND_TS) == python_error_codes(REPO / ERRORS_PY)
+
+
+def test_emitted_events_are_compared_with_the_events_the_panel_knows(tmp_path: Path) -> None:
+    emitting = MAIN_PY + (
+        "\n    async def _tick(self):\n"
+        '        await decky.emit("download_progress", {})\n'
+        '        await decky.emit("sync_done")\n'
+    )
+    backend = (
+        BACKEND + 'export const EVENTS = {\n  downloadProgress: "download_progress",\n} as const;\n'
+    )
+    write_repo(tmp_path, main_py=emitting, backend=backend)
+    assert check(tmp_path) == [Mismatch("event", "sync_done", "main.py")]
