@@ -12,16 +12,9 @@ from romdeck.adapters.emulation.emudeck import EmuDeckPaths
 from romdeck.adapters.emulation.retrodeck import RetroDeckPaths
 from romdeck.domain.emulation import EmulationPaths, EmulationTarget, custom_root_paths
 from romdeck.errors import CorruptFileError
+from shared_files import real_files
 
 RD_CONFIG = Path(".var/app/net.retrodeck.retrodeck/config/retrodeck")
-
-
-def real_files() -> Path:
-    """The shared folder of real upstream files (``../shared/real-files`` from the repo)."""
-    folder = Path(__file__).resolve().parents[2] / "shared" / "real-files"
-    if not folder.is_dir():
-        pytest.skip(f"real upstream files are not available at {folder}")
-    return folder
 
 
 @pytest.fixture

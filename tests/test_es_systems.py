@@ -10,14 +10,7 @@ import pytest
 from romdeck.adapters.emulation.es_systems import EsSystemsReader
 from romdeck.domain.emulation import EsSystem
 from romdeck.errors import CorruptFileError, NotFoundError
-
-
-def real_files() -> Path:
-    """The shared folder of real upstream files (``../shared/real-files`` from the repo)."""
-    folder = Path(__file__).resolve().parents[2] / "shared" / "real-files"
-    if not folder.is_dir():
-        pytest.skip(f"real upstream files are not available at {folder}")
-    return folder
+from shared_files import real_files
 
 
 @pytest.fixture(scope="module")

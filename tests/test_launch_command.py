@@ -6,7 +6,6 @@ import json
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -23,6 +22,7 @@ from romdeck.domain.launch_command import (
     template_for,
 )
 from romdeck.errors import InvalidInputError
+from shared_files import real_files
 
 ROMS = "/home/deck/retrodeck/roms"
 CORES = "/home/deck/.var/app/org.libretro.RetroArch/config/retroarch/cores"
@@ -38,14 +38,6 @@ HOSTILE_NAMES = [
     "  leading and trailing spaces  .md",
     "-e looks like an option.cue",
 ]
-
-
-def real_files() -> Path:
-    """The shared folder of real upstream files (``../shared/real-files`` from the repo)."""
-    folder = Path(__file__).resolve().parents[2] / "shared" / "real-files"
-    if not folder.is_dir():
-        pytest.skip(f"real upstream files are not available at {folder}")
-    return folder
 
 
 def test_retrodeck_runs_the_flatpak_with_the_rom_last() -> None:

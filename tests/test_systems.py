@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -25,14 +24,7 @@ from romdeck.domain.systems import (
     system_for_platform,
 )
 from romdeck.errors import InvalidInputError
-
-
-def real_files() -> Path:
-    """The shared folder of real upstream files (``../shared/real-files`` from the repo)."""
-    folder = Path(__file__).resolve().parents[2] / "shared" / "real-files"
-    if not folder.is_dir():
-        pytest.skip(f"real upstream files are not available at {folder}")
-    return folder
+from shared_files import real_files
 
 
 @pytest.fixture(scope="module")
