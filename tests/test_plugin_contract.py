@@ -57,6 +57,12 @@ async def sign_in(plugin: Any, server: FakeRommServer) -> None:
     await ok(plugin.login_password(server.url, "admin", "hunter2", True))
 
 
+async def sign_in_and_select_everything(plugin: Any, server: FakeRommServer) -> None:
+    await sign_in(plugin, server)
+    ids = [p["id"] for p in await ok(plugin.list_platforms())]
+    await ok(plugin.save_selection(ids, []))
+
+
 async def wait_for_apply(plugin: Any) -> dict[str, Any]:
     for _ in range(200):
         progress = await ok(plugin.get_sync_progress())
@@ -118,9 +124,7 @@ async def test_the_panel_lists_platforms_with_counts_and_saves_a_selection(plugi
 async def test_a_chunked_sync_commits_each_chunk_and_resumes_after_an_interruption(
     plugin, fake_romm: FakeRommServer, fake_library: FakeLibrary, tmp_path, monkeypatch
 ):
-    await sign_in(plugin, fake_romm)
-    ids = [p["id"] for p in await ok(plugin.list_platforms())]
-    await ok(plugin.save_selection(ids, []))
+    await sign_in_and_select_everything(plugin, fake_romm)
     await ok(plugin.start_sync())
     progress = await wait_for_apply(plugin)
     total = progress["remaining"]
@@ -154,9 +158,7 @@ async def test_a_chunked_sync_commits_each_chunk_and_resumes_after_an_interrupti
 async def test_a_rename_on_the_server_reaches_the_panel_as_an_update_with_the_same_appid(
     plugin, fake_romm: FakeRommServer, fake_library: FakeLibrary
 ):
-    await sign_in(plugin, fake_romm)
-    ids = [p["id"] for p in await ok(plugin.list_platforms())]
-    await ok(plugin.save_selection(ids, []))
+    await sign_in_and_select_everything(plugin, fake_romm)
     await ok(plugin.start_sync())
     await wait_for_apply(plugin)
     await apply_chunks(plugin, size=50)
@@ -172,9 +174,7 @@ async def test_a_rename_on_the_server_reaches_the_panel_as_an_update_with_the_sa
 
 
 async def test_artwork_comes_back_as_png_base64(plugin, fake_romm, fake_library: FakeLibrary):
-    await sign_in(plugin, fake_romm)
-    ids = [p["id"] for p in await ok(plugin.list_platforms())]
-    await ok(plugin.save_selection(ids, []))
+    await sign_in_and_select_everything(plugin, fake_romm)
     await ok(plugin.start_sync())
     await wait_for_apply(plugin)
     with_cover = next(r.id for r in fake_library.roms.values() if r.cover is not None)
@@ -187,9 +187,7 @@ async def test_artwork_comes_back_as_png_base64(plugin, fake_romm, fake_library:
 
 
 async def test_cancel_ends_a_running_sync(plugin, fake_romm: FakeRommServer):
-    await sign_in(plugin, fake_romm)
-    ids = [p["id"] for p in await ok(plugin.list_platforms())]
-    await ok(plugin.save_selection(ids, []))
+    await sign_in_and_select_everything(plugin, fake_romm)
     fake_romm.latency = 0.2
     await ok(plugin.start_sync())
     await ok(plugin.cancel_sync())
@@ -246,9 +244,7 @@ async def test_a_download_error_is_a_result_object(plugin, fake_romm: FakeRommSe
 async def test_chunks_say_which_shortcuts_need_art_and_reported_art_is_not_asked_again(
     plugin, fake_romm: FakeRommServer, fake_library: FakeLibrary
 ):
-    await sign_in(plugin, fake_romm)
-    ids = [p["id"] for p in await ok(plugin.list_platforms())]
-    await ok(plugin.save_selection(ids, []))
+    await sign_in_and_select_everything(plugin, fake_romm)
     await ok(plugin.start_sync())
     await wait_for_apply(plugin)
     chunk = await ok(plugin.next_sync_chunk(100))
