@@ -171,10 +171,14 @@ class Plugin:
     async def login_password(
         self, url: str, username: str, password: str, verify_tls: bool = True
     ) -> dict[str, Any]:
-        info = await self._app().account.login_password(
+        signed_in = await self._app().account.login_password(
             url, username, password, verify_tls=bool(verify_tls)
         )
-        return {"url": self._app().settings.load().connection.url, "server_version": info.version}
+        return {
+            "url": self._app().settings.load().connection.url,
+            "server_version": signed_in.server.version,
+            "warnings": list(signed_in.warnings),
+        }
 
     @result
     async def login_token(self, url: str, token: str, verify_tls: bool = True) -> dict[str, Any]:

@@ -118,6 +118,9 @@ export interface Status {
 export interface LoginResult {
   url: string;
   server_version: string;
+  /** Sentences to show the user, e.g. a password sent over plain http:// to another host
+   *  (password sign-in only; absent for token sign-in). */
+  warnings?: string[];
 }
 
 /** OAuth device authorization: show `user_code` and `verification_url`; poll every `interval` s. */

@@ -66,7 +66,7 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     app = build_app(Paths.resolve(args.data_dir), on_download_event=play.DownloadBar(bar))
     try:
         if args.command == "login":
-            return await library.login(app, args, out)
+            return await library.login(app, args, out, err)
         if args.command == "platforms":
             return await library.platforms(app, out)
         if args.command == "select":

@@ -17,13 +17,16 @@ from romdeck.errors import InvalidInputError, RomDeckError
 EXIT_OK, EXIT_PARTIAL = 0, 1
 
 
-async def login(app: App, args: argparse.Namespace, out: TextIO) -> int:
+async def login(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     verify = not args.insecure
     if args.username:
         password = os.environ.get("ROMDECK_PASSWORD") or getpass.getpass("RomM password: ")
-        info = await app.account.login_password(
+        signed_in = await app.account.login_password(
             args.url, args.username, password, verify_tls=verify, ca_file=args.ca_file
         )
+        for warning in signed_in.warnings:
+            err.write(f"romdeck: warning: {warning}\n")
+        info = signed_in.server
     elif args.token_env:
         token = os.environ.get(args.token_env, "")
         if not token:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 # The scopes a Deck client needs (API-NOTES §1); ``me.write`` is needed only to
 # create the client token during password sign-in and is not requested for it.
@@ -54,3 +56,30 @@ class DevicePoll:
 
     status: DevicePollStatus
     token: str = ""
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cleartext_password_warning(url: str) -> str | None:
+    """A warning when a password sent to ``url`` crosses the network unencrypted.
+
+    ``url`` is a normalised server address (``http://host[:port]``). Returns ``None`` for
+    ``https://`` and for loopback hosts (``localhost``, ``127.0.0.0/8``, ``::1``), where
+    nothing leaves the machine; otherwise one sentence naming the host.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http" or _is_loopback(parts.hostname or ""):
+        return None
+    return (
+        f"The password was sent to {parts.hostname} over plain http://, unencrypted: anyone "
+        "on the network could read it. Use https://, or change the password if the network "
+        "is not yours."
+    )

@@ -7,13 +7,30 @@ flow (the panel shows a code; the user approves it in RomM's web UI).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
-from romdeck.domain.auth import DeviceAuthorization, DevicePoll, DevicePollStatus
+from romdeck.domain.auth import (
+    DeviceAuthorization,
+    DevicePoll,
+    DevicePollStatus,
+    cleartext_password_warning,
+)
 from romdeck.domain.models import ServerInfo
 from romdeck.domain.settings import Connection, Settings
 from romdeck.errors import AuthRejectedError, InvalidInputError, NotConfiguredError
 from romdeck.services.protocols import Clock, RommAuthApi, SettingsStore
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """A completed sign-in: the server's heartbeat and warnings to show the user
+    (e.g. a password sent over plain ``http://`` to another host)."""
+
+    server: ServerInfo
+    warnings: tuple[str, ...] = ()
 
 
 def normalise_url(url: str) -> str:
@@ -84,11 +101,13 @@ class AccountService:
 
     async def login_password(
         self, url: str, username: str, password: str, *, verify_tls: bool = True, ca_file: str = ""
-    ) -> ServerInfo:
+    ) -> SignIn:
         """Exchange a username and password for a client token and save it.
 
-        Raises ``InvalidInputError`` (empty fields), ``AuthRejectedError`` (wrong
-        password), ``MissingScopeError``, ``ServerTooOldError``, ``ServerUnreachableError``.
+        The result warns (and the warning is logged) when the password went over plain
+        ``http://`` to a host that is not this machine. Raises ``InvalidInputError``
+        (empty fields), ``AuthRejectedError`` (wrong password), ``MissingScopeError``,
+        ``ServerTooOldError``, ``ServerUnreachableError``.
         """
         if not username or not password:
             raise InvalidInputError("Enter your RomM username and password.")
@@ -98,7 +117,10 @@ class AccountService:
             connection, username=username, password=password, token_name=self._device_name
         )
         self._store(replace(connection, token=token))
-        return info
+        warning = cleartext_password_warning(connection.url)
+        if warning:
+            _log.warning("%s", warning)
+        return SignIn(info, (warning,) if warning else ())
 
     async def login_token(
         self, url: str, token: str, *, verify_tls: bool = True, ca_file: str = ""
