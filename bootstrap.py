@@ -18,6 +18,7 @@ import aiohttp
 from romdeck import __version__
 from romdeck.adapters.clock import SystemClock
 from romdeck.adapters.emulation.target import EmulationTargetReader
+from romdeck.adapters.files.ca_bundle import LocalCaBundleReader
 from romdeck.adapters.files.diskspace import StatvfsDiskSpace
 from romdeck.adapters.files.download import AiohttpDownloader
 from romdeck.adapters.files.extract import SafeExtractor
@@ -47,6 +48,7 @@ from romdeck.services.installer import DownloadDeps
 from romdeck.services.launch import LaunchService
 from romdeck.services.library import LibraryRefresher
 from romdeck.services.panel_sync import PanelSync
+from romdeck.services.settings_service import SettingsService
 
 PLUGIN_ROOT = Path(__file__).resolve().parent
 LAUNCHER = PLUGIN_ROOT / "bin" / "romdeck-launch"
@@ -133,6 +135,8 @@ class App:
     launch_server: UnixSocketLaunchServer
     play_target: Callable[[], PlayTarget]
     """The emulation target from the settings and the disk (RetroDECK, EmuDeck, custom)."""
+    settings_service: SettingsService
+    """Reads and changes what the user sets (validated before saving)."""
 
     def covers(self, client: AiohttpRommClient) -> PillowCoverFetcher:
         """Cover art fetched through ``client`` and converted to PNG."""
@@ -260,4 +264,5 @@ def build_app(
         launch=launch,
         launch_server=UnixSocketLaunchServer(launch.handle),
         play_target=play_target,
+        settings_service=SettingsService(store=settings, ca_files=LocalCaBundleReader()),
     )

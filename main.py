@@ -30,7 +30,8 @@ from romdeck.domain.models import (
     SyncProgress,
 )
 from romdeck.domain.plan import needs_artwork
-from romdeck.errors import ErrorCode, RomDeckError
+from romdeck.domain.settings import Settings
+from romdeck.errors import ErrorCode, InvalidInputError, RomDeckError
 from romdeck.services.panel_sync import ChunkResult
 
 UNLOAD_BUDGET_S = 4.0
@@ -110,6 +111,18 @@ def _installed(listing: InstalledList) -> dict[str, Any]:
         ],
         "bytes_by_platform": dict(listing.bytes_by_platform),
         "total_bytes": listing.total_bytes,
+    }
+
+
+def _settings(settings: Settings) -> dict[str, Any]:
+    emulation, connection = settings.emulation, settings.connection
+    return {
+        "emulation": {
+            "target": emulation.target,
+            "roms_root": emulation.roms_root or None,
+            "templates": dict(emulation.templates),
+        },
+        "tls": {"verify": connection.verify_tls, "ca_file": connection.ca_file or None},
     }
 
 
@@ -335,3 +348,13 @@ class Plugin:
     @result
     async def get_free_space(self) -> dict[str, Any]:
         return {"free_bytes": await self._app().downloads.free_space()}
+
+    @result
+    async def get_settings(self) -> dict[str, Any]:
+        return _settings(self._app().settings_service.current())
+
+    @result
+    async def set_settings(self, patch: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(patch, dict):
+            raise InvalidInputError("Settings must be an object.")
+        return _settings(await self._app().settings_service.update(patch))

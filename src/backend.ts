@@ -269,6 +269,31 @@ export interface FreeSpace {
   free_bytes: number;
 }
 
+export type EmulationTarget = "auto" | "retrodeck" | "emudeck" | "custom";
+
+/** What the user sets (`get_settings`). */
+export interface Settings {
+  emulation: {
+    target: EmulationTarget;
+    /** Absolute ROMs folder of a custom target; null when unset. */
+    roms_root: string | null;
+    /** ES-DE system (or "*") → launch command with a {rom} placeholder. */
+    templates: Record<string, string>;
+  };
+  tls: {
+    verify: boolean;
+    /** Absolute path of a PEM CA bundle trusted in addition; null when unset. */
+    ca_file: string | null;
+  };
+}
+
+/** A partial {@link Settings} for `set_settings`: keys left out keep their value, null
+ *  clears `roms_root`/`ca_file`, `templates` replaces the whole map. */
+export interface SettingsPatch {
+  emulation?: Partial<Settings["emulation"]>;
+  tls?: Partial<Settings["tls"]>;
+}
+
 export type Empty = Record<string, never>;
 
 /** Events the backend emits (`addEventListener(EVENTS.x, ...)`); CI checks them against main.py. */
@@ -315,3 +340,6 @@ export const cancelDownload = rpc<[romId: number], Download>("cancel_download");
 export const uninstall = rpc<[romId: number], Uninstalled>("uninstall");
 export const listInstalled = rpc<[], InstalledList>("list_installed");
 export const getFreeSpace = rpc<[], FreeSpace>("get_free_space");
+export const getSettings = rpc<[], Settings>("get_settings");
+/** Rejects with `invalid_input` (nothing saved) for a bad value; resolves with the new settings. */
+export const setSettings = rpc<[patch: SettingsPatch], Settings>("set_settings");

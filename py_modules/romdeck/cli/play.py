@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import signal
 import subprocess
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -15,7 +14,6 @@ from romdeck.cli.progress import ProgressBar
 from romdeck.domain.downloads import DownloadState, DownloadStatus
 from romdeck.domain.launch_protocol import parse_launch_option
 from romdeck.domain.models import SyncProgress
-from romdeck.domain.settings import EmulationSettings
 from romdeck.errors import InvalidInputError
 
 EXIT_OK, EXIT_PARTIAL = 0, 1
@@ -76,7 +74,7 @@ async def run(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> i
         return await _launch(app, args.option, out, err)
     if command == "serve":
         return await _serve(app, out)
-    return _target(app, args, out)
+    return await _target(app, args, out)
 
 
 async def _download(app: App, rom_ids: list[int], out: TextIO) -> int:
@@ -147,28 +145,27 @@ async def _serve(app: App, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _target(app: App, args: argparse.Namespace, out: TextIO) -> int:
-    settings = app.settings.load()
-    emulation = settings.emulation
-    if args.kind or args.roms_root is not None or args.template or args.no_templates:
-        templates = {} if args.no_templates else dict(emulation.templates)
+async def _target(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    emulation: dict[str, object] = {}
+    if args.kind:
+        emulation["target"] = args.kind
+    if args.roms_root is not None:
+        emulation["roms_root"] = args.roms_root
+    if args.template or args.no_templates:
+        current = app.settings_service.current().emulation.templates
+        templates = {} if args.no_templates else dict(current)
         for item in args.template:
             system, sep, command = item.partition("=")
-            if not sep or not system.strip() or "{rom}" not in command:
-                raise InvalidInputError(
-                    f"--template wants SYSTEM=COMMAND with {{rom}}, not {item!r}."
-                )
-            templates[system.strip()] = command.strip()
-        emulation = EmulationSettings(
-            target=args.kind or emulation.target,
-            roms_root=emulation.roms_root if args.roms_root is None else args.roms_root,
-            templates=templates,
-            system_overrides=emulation.system_overrides,
-        )
-        app.settings.save(replace(settings, emulation=emulation))
+            if not sep:
+                raise InvalidInputError(f"--template wants SYSTEM=COMMAND, not {item!r}.")
+            templates[system.strip()] = command
+        emulation["templates"] = templates
+    if emulation:
+        await app.settings_service.update({"emulation": emulation})
+    settings = app.settings_service.current().emulation
     target = app.play_target()
     out.write(
-        f"Target: {emulation.target} → {target.paths.target} ({target.paths.source})\n"
+        f"Target: {settings.target} → {target.paths.target} ({target.paths.source})\n"
         f"ROMs: {target.paths.roms}\n"
     )
     for system, command in sorted(target.templates.items()):
