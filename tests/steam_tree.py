@@ -78,6 +78,24 @@ ESDE_LIKE: Entry = {
     "tags": {"0": "Emulation"},
 }
 
+OLD_STEAM_LIKE: Entry = {
+    "AppName": "Dolphin",
+    "Exe": '"/usr/bin/dolphin-emu"',
+    "StartDir": '"/usr/bin/"',
+    "icon": "",
+    "ShortcutPath": "/usr/share/applications/dolphin-emu.desktop",
+    "LaunchOptions": "",
+    "IsHidden": 0,
+    "AllowDesktopConfig": 1,
+    "AllowOverlay": 1,
+    "OpenVR": 0,
+    "Devkit": 0,
+    "DevkitGameID": "",
+    "LastPlayTime": 1_500_000_000,
+    "tags": {"0": "Emulators"},
+}
+"""A shortcut as Steam wrote them before ids were stored: no ``appid`` key at all."""
+
 FOREIGN: tuple[Entry, ...] = (HEROIC_LIKE, LUTRIS_LIKE, ESDE_LIKE)
 """Realistic shortcuts of other launchers: odd casing, extra keys, signed and unsigned ids."""
 

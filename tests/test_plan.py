@@ -98,6 +98,30 @@ def test_a_rom_moved_to_another_platform_is_updated_not_duplicated():
     assert plan.update[0][1].tags == ("RomM: Game Boy Advance",)
 
 
+def test_a_moved_launcher_updates_every_shortcuts_exe_and_start_dir_keeping_appids():
+    registry = applied(desired(rom(1, "A"), rom(2, "B")))
+    moved = desired_shortcuts(
+        [rom(1, "A"), rom(2, "B")],
+        platforms=PLATFORMS,
+        collections=(),
+        launcher="/opt/RomDeck/bin/romdeck-launch",
+    )
+    plan = plan_sync(moved, registry)
+    assert not plan.add and not plan.remove and plan.unchanged == 0
+    assert [(e.appid, s.exe, s.start_dir) for e, s in plan.update] == [
+        (registry[i].appid, '"/opt/RomDeck/bin/romdeck-launch"', '"/opt/RomDeck/bin"')
+        for i in (1, 2)
+    ]
+
+
+def test_changed_launch_options_are_updated():
+    want = desired(rom(1, "A"))
+    registry = {1: replace(applied(want)[1], spec=replace(want[1], launch_options="--rom 1"))}
+    plan = plan_sync(want, registry)
+    [(entry, spec)] = plan.update
+    assert entry.appid == registry[1].appid and spec.launch_options == "romdeck:1"
+
+
 def test_a_rom_no_longer_wanted_is_removed():
     registry = applied(desired(rom(1, "A"), rom(2, "B")))
     plan = plan_sync(desired(rom(1, "A")), registry)
@@ -117,6 +141,16 @@ def test_the_appid_is_steams_crc_of_exe_and_name_when_free():
     spec = desired(rom(1, "Tetris"))[1]
     expected = zlib.crc32((spec.exe + spec.app_name).encode()) | 0x80000000
     assert allocate_appid(spec, set()) == expected
+
+
+def test_appid_collisions_are_salted_until_free_not_just_once():
+    spec = desired(rom(1, "Tetris"))[1]
+    first = allocate_appid(spec, set())
+    second = allocate_appid(spec, {first})
+    third = allocate_appid(spec, {first, second})
+    fourth = allocate_appid(spec, {first, second, third})
+    assert len({first, second, third, fourth}) == 4
+    assert all(a >= 0x80000000 for a in (second, third, fourth))
 
 
 names = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
