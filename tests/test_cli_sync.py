@@ -153,6 +153,26 @@ async def test_a_second_sync_with_no_server_change_leaves_the_file_byte_identica
     assert not any(p.startswith("/api/roms/identifiers") for p in paths)
 
 
+async def test_a_lost_state_database_adopts_our_shortcuts_instead_of_adding_them_again(
+    env: Env,
+):
+    await env.cli("select", "snes", "gba")
+    assert (await env.sync()).code == 0
+    before = shortcuts_path(env.steam, USER).read_bytes()
+    appids = {options: s["appid"] for options, s in env.ours().items()}
+    for path in (env.tmp / "data").glob("state.db*"):
+        path.unlink()
+
+    run = await env.sync()
+
+    assert run.code == 0, run.err
+    assert {options: s["appid"] for options, s in env.ours().items()} == appids
+    assert len(env.shortcuts()) == len(FOREIGN) + len(appids), "no duplicates"
+    assert shortcuts_path(env.steam, USER).read_bytes() == before
+    assert "added 0," in run.out and "removed 0" in run.out
+    assert "added 0, updated 0, removed 0" in (await env.sync()).out, "adopted for good"
+
+
 async def test_renames_deletions_and_a_new_platform_on_the_server_reach_steam(env: Env):
     await env.cli("select", "snes", "gba", "psx", "n64")
     assert (await env.sync()).code == 0

@@ -16,6 +16,7 @@ from romdeck.adapters.steam import shortcuts_file
 from romdeck.adapters.steam.locator import SteamLocator
 from romdeck.adapters.steam.shortcuts_file import VdfShortcutFile
 from romdeck.domain.models import RegistryEntry, ShortcutSpec
+from romdeck.domain.plan import FoundShortcut
 from romdeck.errors import (
     BusyError,
     CorruptFileError,
@@ -182,6 +183,35 @@ def test_a_changed_exe_and_launch_options_reach_the_shortcut_in_place(shortcuts,
     assert mine["Exe"] == '"/opt/RomDeck/bin/romdeck-launch"'
     assert mine["StartDir"] == '"/opt/RomDeck/bin"'
     assert mine["LaunchOptions"] == "romdeck:7"
+
+
+def test_own_shortcuts_are_those_running_the_launcher_with_romdeck_options(tmp_path):
+    mine = {
+        "appid": 0x9ABCDEF0 - 2**32,
+        "appname": "Chrono Trigger",
+        "exe": '"/old/place/bin/romdeck-launch"',
+        "StartDir": '"/old/place/bin"',
+        "LaunchOptions": "romdeck:42",
+        "tags": {"0": "RomM: SNES", "1": "favorite"},
+    }
+    no_appid = dict(mine, LaunchOptions="romdeck:43")
+    del no_appid["appid"]
+    lookalike = dict(mine, appid=5, LaunchOptions="romdeck:44 --debug")
+    root = make_steam_tree(
+        tmp_path, foreign=[HEROIC_LIKE, mine, OLD_STEAM_LIKE, no_appid, lookalike]
+    )
+
+    [found] = VdfShortcutFile(SteamLocator(root)).own_shortcuts(USER)
+
+    assert found == FoundShortcut(
+        appid=0x9ABCDEF0,
+        rom_id=42,
+        app_name="Chrono Trigger",
+        exe='"/old/place/bin/romdeck-launch"',
+        start_dir='"/old/place/bin"',
+        launch_options="romdeck:42",
+        tags=("RomM: SNES", "favorite"),
+    )
 
 
 def test_removal_deletes_by_appid_and_renumbers_the_rest_in_order(shortcuts, steam_root):

@@ -19,7 +19,13 @@ from romdeck.domain.models import (
     SyncProgress,
     SyncSummary,
 )
-from romdeck.domain.plan import allocate_appid, needs_artwork, plan_sync
+from romdeck.domain.plan import (
+    FoundShortcut,
+    adopt_shortcuts,
+    allocate_appid,
+    needs_artwork,
+    plan_sync,
+)
 from romdeck.errors import RomDeckError, SteamRunningError
 from romdeck.services.library import LibraryRefresher
 from romdeck.services.protocols import (
@@ -84,6 +90,7 @@ class FileSync:
         summary = SyncSummary(dry_run=dry_run)
         for user in users:
             entries = deps.registry.entries(user)
+            entries = self._adopt(user, entries, await self._own_shortcuts(user), dry_run)
             plan = plan_sync(refresh.desired, entries)
             summary = _add_counts(summary, plan)
             if dry_run:
@@ -97,6 +104,24 @@ class FileSync:
                 failures=summary.failures + failures,
             )
         return replace(summary, seconds=round(deps.clock.monotonic() - started, 3))
+
+    async def _own_shortcuts(self, user: str) -> list[FoundShortcut]:
+        return await asyncio.to_thread(self._deps.shortcuts.own_shortcuts, user)
+
+    def _adopt(
+        self,
+        user: str,
+        entries: dict[int, RegistryEntry],
+        found: list[FoundShortcut],
+        dry_run: bool,
+    ) -> dict[int, RegistryEntry]:
+        """Record our shortcuts the registry lacks (lost state.db, crash before commit)."""
+        adopted = adopt_shortcuts(found, entries)
+        if not adopted:
+            return entries
+        if not dry_run:
+            self._deps.registry.commit(user, upserts=adopted)
+        return {**entries, **{entry.rom_id: entry for entry in adopted}}
 
     def _refuse_if_steam_running(self) -> None:
         if self._deps.steam.is_running():

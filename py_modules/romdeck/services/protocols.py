@@ -19,6 +19,7 @@ from romdeck.domain.models import (
     ServerInfo,
     SyncProgress,
 )
+from romdeck.domain.plan import FoundShortcut
 from romdeck.domain.settings import Connection, Settings
 
 ProgressSink = Callable[[SyncProgress], None]
@@ -192,6 +193,10 @@ class ShortcutFile(Protocol):
 
     def appids(self, steam_user: str) -> set[int]:
         """The unsigned appids of every shortcut in the file, ours and foreign."""
+        ...
+
+    def own_shortcuts(self, steam_user: str) -> list[FoundShortcut]:
+        """RomDeck's shortcuts found in the file (launcher exe, ``romdeck:<id>``), in order."""
         ...
 
     def apply(

@@ -19,6 +19,7 @@ from romdeck.adapters.files.atomic import write_bytes_atomic
 from romdeck.adapters.steam.locator import SteamLocator
 from romdeck.domain.appid import to_signed_int32, to_unsigned_int32
 from romdeck.domain.models import RegistryEntry
+from romdeck.domain.plan import FoundShortcut, own_rom_id
 from romdeck.errors import (
     BusyError,
     CorruptFileError,
@@ -112,6 +113,34 @@ class VdfShortcutFile:
                 appids.add(appid)
         return appids
 
+    def own_shortcuts(self, steam_user: str) -> list[FoundShortcut]:
+        """RomDeck's shortcuts in the file, in file order (the rule: :func:`own_rom_id`).
+
+        Shortcuts without an int ``appid`` or with non-text ``Exe``/``LaunchOptions``
+        are foreign. ``[]`` when the file is missing. Raises as :meth:`read`.
+        """
+        found: list[FoundShortcut] = []
+        for entry in self.read(steam_user):
+            appid, exe, options = entry.get("appid"), entry.get("exe"), entry.get("launchoptions")
+            if type(appid) is not int or not isinstance(exe, str) or not isinstance(options, str):
+                continue
+            rom_id = own_rom_id(exe, options)
+            if rom_id is None:
+                continue
+            tags = entry.get("tags")
+            found.append(
+                FoundShortcut(
+                    appid=appid,
+                    rom_id=rom_id,
+                    app_name=_text(entry.get("appname")),
+                    exe=exe,
+                    start_dir=_text(entry.get("startdir")),
+                    launch_options=options,
+                    tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+                )
+            )
+        return found
+
     def apply(
         self,
         steam_user: str,
@@ -151,6 +180,10 @@ class VdfShortcutFile:
                 _rotate_backups(path, original)
             _write_atomic(path, encoded + document.trailing)
             return True
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _new_entry(entry: RegistryEntry) -> VdfMap:
