@@ -6,14 +6,19 @@ import asyncio
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import pytest
 import vdf
 
+from bootstrap import Paths, build_app
 from fakeromm.library import FakeLibrary
 from fakeromm.server import FakeRommServer
+from romdeck.errors import StateError
+from romdeck.services.file_sync import FileSync
+from romdeck.services.protocols import ShortcutRegistry
 from steam_tree import FOREIGN, make_steam_tree, shortcuts_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -171,6 +176,49 @@ async def test_a_lost_state_database_adopts_our_shortcuts_instead_of_adding_them
     assert shortcuts_path(env.steam, USER).read_bytes() == before
     assert "added 0," in run.out and "removed 0" in run.out
     assert "added 0, updated 0, removed 0" in (await env.sync()).out, "adopted for good"
+
+
+class _RegistryFailingOnce:
+    """The real registry, whose first ``commit`` fails as a full disk or a crash would."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+        self.failed = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def commit(self, *args: object, **kwargs: object) -> object:
+        if not self.failed:
+            self.failed = True
+            raise StateError("simulated failure between shortcuts.vdf and the registry")
+        return self._inner.commit(*args, **kwargs)  # type: ignore[attr-defined]
+
+
+async def test_a_registry_commit_that_fails_after_the_file_was_written_duplicates_nothing(
+    env: Env,
+):
+    await env.cli("select", "snes", "gba")
+    app = build_app(Paths(env.tmp / "data", env.tmp / "data"))
+    try:
+        client = app.connect()
+        selection = app.settings.load().selection
+        (env.tmp / "proc").mkdir()  # an empty process list: Steam is not running
+        base = app.file_sync(env.steam, proc_root=env.tmp / "proc")
+        failing = _RegistryFailingOnce(app.registry)
+        broken = FileSync(replace(base._deps, registry=cast(ShortcutRegistry, failing)))
+        with pytest.raises(StateError, match="simulated"):
+            await broken.run(client, app.covers(client), selection)
+        written = {options: s["appid"] for options, s in env.ours().items()}
+        assert written and failing.failed
+
+        summary = await base.run(client, app.covers(client), selection)
+    finally:
+        await app.close()
+
+    assert {options: s["appid"] for options, s in env.ours().items()} == written
+    assert len(env.shortcuts()) == len(FOREIGN) + len(written), "no duplicates"
+    assert summary.added == 0 and summary.removed == 0
 
 
 async def test_renames_deletions_and_a_new_platform_on_the_server_reach_steam(env: Env):
