@@ -26,6 +26,7 @@ from romdeck.domain.plan import (
     needs_artwork,
     plan_sync,
 )
+from romdeck.domain.steam_collections import memberships, report_notes
 from romdeck.errors import RomDeckError, SteamRunningError
 from romdeck.services.library import LibraryRefresher
 from romdeck.services.protocols import (
@@ -36,6 +37,7 @@ from romdeck.services.protocols import (
     RommCatalogApi,
     ShortcutFile,
     ShortcutRegistry,
+    SteamCollectionStore,
     SteamProcess,
 )
 
@@ -51,6 +53,8 @@ class FileSyncDeps:
     steam: SteamProcess
     clock: Clock
     cover_concurrency: int = 8
+    collections: SteamCollectionStore | None = None
+    """Writes the cloud-storage collections; None: tags only."""
 
 
 def _noop(_: SyncProgress) -> None:
@@ -98,10 +102,12 @@ class FileSync:
             self._refuse_if_steam_running()
             entries = self._apply(user, plan, entries, progress)
             written, failures = await self._sync_covers(user, entries, covers, progress)
+            notes, failed = await self._write_collections(user, entries)
             summary = replace(
                 summary,
                 covers_written=summary.covers_written + written,
-                failures=summary.failures + failures,
+                failures=summary.failures + failures + failed,
+                notes=summary.notes + notes,
             )
         return replace(summary, seconds=round(deps.clock.monotonic() - started, 3))
 
@@ -122,6 +128,19 @@ class FileSync:
         if not dry_run:
             self._deps.registry.commit(user, upserts=adopted)
         return {**entries, **{entry.rom_id: entry for entry in adopted}}
+
+    async def _write_collections(
+        self, user: str, entries: dict[int, RegistryEntry]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Our collections into Steam's cloud-storage file: ``(notes, failures)``."""
+        store = self._deps.collections
+        if store is None:
+            return (), ()
+        try:
+            report = await asyncio.to_thread(store.write, user, memberships(entries.values()))
+        except RomDeckError as err:
+            return (), (f"collections of Steam user {user}: {err.message}",)
+        return report_notes(user, report), ()
 
     def _refuse_if_steam_running(self) -> None:
         if self._deps.steam.is_running():
