@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import sys
@@ -19,7 +20,13 @@ from fakeromm.server import FakeRommServer
 from romdeck.errors import StateError
 from romdeck.services.file_sync import FileSync
 from romdeck.services.protocols import ShortcutRegistry
-from steam_tree import FOREIGN, make_steam_tree, shortcuts_path
+from steam_tree import (
+    FOREIGN,
+    FOREIGN_NAMESPACE,
+    make_cloud_storage,
+    make_steam_tree,
+    shortcuts_path,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 USER = "12345678"
@@ -269,6 +276,50 @@ async def test_deselecting_a_platform_removes_its_shortcuts_and_their_art_only(e
     ours = env.ours()
     assert not any(f"romdeck:{rid}" in ours for rid in psx_ids)
     assert len(env.shortcuts()) == len(ours) + len(FOREIGN)
+
+
+async def test_our_collections_reach_steams_cloud_storage_and_foreign_ones_stay_identical(
+    env: Env,
+):
+    folder = make_cloud_storage(env.steam, USER)
+    namespace = folder / "cloud-storage-namespace-1.json"
+    (env.steam / "userdata" / "87654321" / "config").mkdir(parents=True)  # an older client
+    await env.cli("select", "snes", "gba")
+
+    run = await env.sync()
+
+    assert run.code == 0, run.err
+    text = namespace.read_text(encoding="utf-8")
+    assert text.startswith(FOREIGN_NAMESPACE[:-1] + ","), "foreign pairs byte-identical, in place"
+    wanted: dict[str, set[int]] = {}
+    for shortcut in env.ours().values():
+        for tag in shortcut["tags"].values():
+            wanted.setdefault(tag, set()).add(shortcut["appid"] & 0xFFFFFFFF)
+    assert len(wanted) == 2
+    collections = {
+        json.loads(e["value"])["name"]: json.loads(e["value"])
+        for key, e in json.loads(text)
+        if key.startswith("user-collections.romdeck-")
+    }
+    assert {name: set(v["added"]) for name, v in collections.items()} == wanted
+    modified = json.loads((folder / "cloud-storage-namespace-1.modified.json").read_text())
+    assert len(modified) == 1 + len(wanted)
+    assert "87654321: no " in run.out and "shortcut tags" in run.out
+
+    assert (await env.sync()).code == 0
+    assert namespace.read_text(encoding="utf-8") == text, "a rerun leaves the file as it was"
+
+    assert (await env.cli("select", "snes")).code == 0
+    assert (await env.sync()).code == 0
+    after = {key: e for key, e in json.loads(namespace.read_text(encoding="utf-8"))}
+    live = {
+        json.loads(e["value"])["name"]
+        for key, e in after.items()
+        if key.startswith("user-collections.romdeck-") and not e.get("is_deleted")
+    }
+    assert len(live) == 1 and live < set(wanted)
+    assert sum(1 for e in after.values() if e.get("is_deleted")) == 2, "theirs and our tombstone"
+    assert namespace.read_text(encoding="utf-8").startswith(FOREIGN_NAMESPACE[:-1] + ",")
 
 
 async def test_a_server_down_mid_sync_fails_cleanly_and_a_rerun_completes(env: Env):
