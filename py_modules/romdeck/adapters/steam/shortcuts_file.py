@@ -97,11 +97,14 @@ class VdfShortcutFile:
         ``appid`` is unsigned; ``tags`` is the list of tag names. Raises
         ``SteamNotFoundError``, ``CorruptFileError`` or ``StateError`` (unreadable).
         """
+        return self._read(steam_user, verify=True)
+
+    def _read(self, steam_user: str, *, verify: bool) -> list[dict[str, object]]:
         path = self.path(steam_user)
         data = _read_bytes(path)
         if data is None:
             return []
-        document = _parse(path, data)
+        document = _parse(path, data, verify=verify)
         return [_lower_view(entry) for entry in document.root[document.shortcuts_key].values()]
 
     def appids(self, steam_user: str) -> set[int]:
@@ -120,7 +123,7 @@ class VdfShortcutFile:
         are foreign. ``[]`` when the file is missing. Raises as :meth:`read`.
         """
         found: list[FoundShortcut] = []
-        for entry in self.read(steam_user):
+        for entry in self._read(steam_user, verify=False):  # read-only: no re-encoding check
             appid, exe, options = entry.get("appid"), entry.get("exe"), entry.get("launchoptions")
             if type(appid) is not int or not isinstance(exe, str) or not isinstance(options, str):
                 continue
@@ -260,8 +263,11 @@ def _lower_view(entry: VdfMap) -> dict[str, object]:
     return view
 
 
-def _parse(path: Path, data: bytes) -> _Document:
-    """Parse and check that the bytes re-encode exactly; raises ``CorruptFileError``."""
+def _parse(path: Path, data: bytes, *, verify: bool = True) -> _Document:
+    """Parse and (``verify``) check that the bytes re-encode exactly.
+
+    Raises ``CorruptFileError``. Without ``verify``, ``canonical`` is empty: only for reading.
+    """
     stream = io.BytesIO(data)
     try:
         root = vdf.binary_load(stream, mapper=dict, raise_on_remaining=False)
@@ -277,6 +283,8 @@ def _parse(path: Path, data: bytes) -> _Document:
         raise CorruptFileError(f"{path} has no 'shortcuts' section; left untouched")
     if not all(isinstance(entry, dict) for entry in root[key].values()):
         raise CorruptFileError(f"{path} has a shortcut that is not a key list; left untouched")
+    if not verify:
+        return _Document(root=root, shortcuts_key=key, trailing=data[end:], canonical=b"")
     canonical = vdf.binary_dumps(root)
     if canonical != data[:end]:
         raise CorruptFileError(
