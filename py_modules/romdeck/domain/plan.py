@@ -11,7 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from romdeck.domain.appid import shortcut_appid
-from romdeck.domain.launch_protocol import parse_launch_option
+from romdeck.domain.launch_protocol import (
+    LAUNCH_OPTION_PREFIX,
+    launch_option,
+    parse_launch_option,
+)
 from romdeck.domain.models import (
     Collection,
     Platform,
@@ -23,7 +27,7 @@ from romdeck.domain.models import (
 from romdeck.errors import RomDeckError
 
 COLLECTION_PREFIX = "RomM: "
-LAUNCH_PREFIX = "romdeck:"
+LAUNCH_PREFIX = LAUNCH_OPTION_PREFIX
 LAUNCHER_NAME = "romdeck-launch"
 """The file name of the launcher every RomDeck shortcut runs (its folder may change)."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -36,7 +40,7 @@ def steam_collection_name(name: str) -> str:
 
 def launch_options(rom_id: int) -> str:
     """The shortcut's launch options, which the launcher parses: ``"romdeck:<rom id>"``."""
-    return f"{LAUNCH_PREFIX}{rom_id}"
+    return launch_option(rom_id)
 
 
 def quoted(path: str) -> str:
