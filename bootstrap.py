@@ -28,6 +28,7 @@ from romdeck.adapters.launch_socket import UnixSocketLaunchServer
 from romdeck.adapters.romm.auth import AiohttpRommAuth
 from romdeck.adapters.romm.catalog import AiohttpRommClient
 from romdeck.adapters.romm.covers import PillowCoverFetcher
+from romdeck.adapters.steam.cloud_collections import JsonCloudCollections
 from romdeck.adapters.steam.grid import FileGridArtwork
 from romdeck.adapters.steam.locator import SteamLocator
 from romdeck.adapters.steam.process import ProcSteamProcess
@@ -159,6 +160,7 @@ class App:
             grid=FileGridArtwork(root),
             steam=ProcSteamProcess(proc_root or Path("/proc"), steam_root=None),
             clock=self.clock,
+            collections=JsonCloudCollections(locator, lock_dir=self.paths.data_dir / "locks"),
         )
         return FileSync(deps)
 

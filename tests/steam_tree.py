@@ -10,6 +10,7 @@ Values: ``str`` (type 0x01, UTF-8), ``bytes`` (a raw 0x01 string, for invalid UT
 
 from __future__ import annotations
 
+import json
 import struct
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -78,6 +79,24 @@ ESDE_LIKE: Entry = {
     "tags": {"0": "Emulation"},
 }
 
+OLD_STEAM_LIKE: Entry = {
+    "AppName": "Dolphin",
+    "Exe": '"/usr/bin/dolphin-emu"',
+    "StartDir": '"/usr/bin/"',
+    "icon": "",
+    "ShortcutPath": "/usr/share/applications/dolphin-emu.desktop",
+    "LaunchOptions": "",
+    "IsHidden": 0,
+    "AllowDesktopConfig": 1,
+    "AllowOverlay": 1,
+    "OpenVR": 0,
+    "Devkit": 0,
+    "DevkitGameID": "",
+    "LastPlayTime": 1_500_000_000,
+    "tags": {"0": "Emulators"},
+}
+"""A shortcut as Steam wrote them before ids were stored: no ``appid`` key at all."""
+
 FOREIGN: tuple[Entry, ...] = (HEROIC_LIKE, LUTRIS_LIKE, ESDE_LIKE)
 """Realistic shortcuts of other launchers: odd casing, extra keys, signed and unsigned ids."""
 
@@ -131,3 +150,90 @@ def _encode_item(key: str, value: VdfValue) -> bytes:
     if isinstance(value, bytes):
         return b"\x01" + name + value + b"\x00"
     return b"\x02" + name + struct.pack("<i", value)
+
+
+def _pair(key: str, entry: dict[str, object]) -> str:
+    return json.dumps([key, {"key": key, **entry}], ensure_ascii=False, separators=(",", ":"))
+
+
+def _collection(
+    cid: str, name: str | None, added: list[int] | None, **extra: object
+) -> dict[str, object]:
+    value: dict[str, object] = {"id": cid}
+    if name is not None:
+        value["name"] = name
+    if added is not None:
+        value["added"] = added
+        value["removed"] = []
+    value.update(extra)
+    return {
+        "timestamp": 1758107478,
+        "value": json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+        "version": "11275",
+        "conflictResolutionMethod": "custom",
+        "strMethodId": "union-collections",
+    }
+
+
+_DYNAMIC_FILTER = {
+    "nFormatVersion": 2,
+    "strSearchText": "",
+    "filterGroups": [{"rgOptions": [2], "bAcceptUnion": False}],
+    "setSuggestions": {},
+}
+
+FOREIGN_NAMESPACE_PAIRS: tuple[str, ...] = (
+    _pair(
+        "collection-bootstrap-complete",
+        {"timestamp": 1600000000, "value": "true", "version": "12"},
+    ),
+    _pair("user-collections.favorite", _collection("favorite", None, [2556990, 2717785613])),
+    _pair("user-collections.hidden", _collection("hidden", None, [220])),
+    _pair(
+        "user-collections.uc-N+7x4GknDljy",
+        _collection("uc-N+7x4GknDljy", "Jeux préférés 🎮", [2556990, 2717785613]),
+    ),
+    _pair(
+        "user-collections.from-tag-RomM: Super Nintendo",
+        _collection("from-tag-RomM: Super Nintendo", "RomM: Super Nintendo", [2717785613]),
+    ),
+    _pair(
+        "user-collections.uc-dynAmIc0",
+        _collection("uc-dynAmIc0", "Deck Verified", [], filterSpec=_DYNAMIC_FILTER),
+    ),
+    _pair("user-collections.partner-ea-access", _collection("partner-ea-access", "ea", None)),
+    _pair(
+        "user-collections.uc-g0ne",
+        {"timestamp": 1700000000, "is_deleted": True, "version": "9000"},
+    ),
+    '["showcases.1",{"key":"showcases.1","timestamp":1758000000,'
+    '"value":"{\\"strTitle\\":\\"Caf\\u00e9\\"}","version":"11000","conflictResolutionMethod":'
+    '"last-write"}]',
+)
+"""Namespace-1 pairs in the shapes research/steam-collections.md 2.2 documents: the
+bootstrap flag, Favorites, Hidden, a user collection, one Steam made from a tag, a
+dynamic one (``filterSpec``), ``partner-ea-access`` (no ``added``), a tombstone, and a
+showcase written with ``\\u`` escapes (a re-encoder would change its bytes)."""
+
+FOREIGN_NAMESPACE = "[" + ",".join(FOREIGN_NAMESPACE_PAIRS) + "]"
+FOREIGN_MODIFIED = '["user-collections.uc-N+7x4GknDljy"]'
+
+
+def cloud_dir(steam_root: Path, user: str = "12345678") -> Path:
+    return steam_root / "userdata" / user / "config" / "cloudstorage"
+
+
+def make_cloud_storage(
+    steam_root: Path,
+    user: str = "12345678",
+    namespace: str = FOREIGN_NAMESPACE,
+    modified: str | None = FOREIGN_MODIFIED,
+) -> Path:
+    """Write the user's ``cloudstorage`` files as the 2025-09+ client keeps them."""
+    folder = cloud_dir(steam_root, user)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cloud-storage-namespaces.json").write_text('[[1,"11275"],[3,"0"]]')
+    (folder / "cloud-storage-namespace-1.json").write_text(namespace, encoding="utf-8")
+    if modified is not None:
+        (folder / "cloud-storage-namespace-1.modified.json").write_text(modified)
+    return folder

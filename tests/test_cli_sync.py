@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import pytest
 import vdf
 
+from bootstrap import Paths, build_app
 from fakeromm.library import FakeLibrary
 from fakeromm.server import FakeRommServer
-from steam_tree import FOREIGN, make_steam_tree, shortcuts_path
+from romdeck.errors import StateError
+from romdeck.services.file_sync import FileSync
+from romdeck.services.protocols import ShortcutRegistry
+from steam_tree import (
+    FOREIGN,
+    FOREIGN_NAMESPACE,
+    make_cloud_storage,
+    make_steam_tree,
+    shortcuts_path,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 USER = "12345678"
@@ -153,6 +165,69 @@ async def test_a_second_sync_with_no_server_change_leaves_the_file_byte_identica
     assert not any(p.startswith("/api/roms/identifiers") for p in paths)
 
 
+async def test_a_lost_state_database_adopts_our_shortcuts_instead_of_adding_them_again(
+    env: Env,
+):
+    await env.cli("select", "snes", "gba")
+    assert (await env.sync()).code == 0
+    before = shortcuts_path(env.steam, USER).read_bytes()
+    appids = {options: s["appid"] for options, s in env.ours().items()}
+    for path in (env.tmp / "data").glob("state.db*"):
+        path.unlink()
+
+    run = await env.sync()
+
+    assert run.code == 0, run.err
+    assert {options: s["appid"] for options, s in env.ours().items()} == appids
+    assert len(env.shortcuts()) == len(FOREIGN) + len(appids), "no duplicates"
+    assert shortcuts_path(env.steam, USER).read_bytes() == before
+    assert "added 0," in run.out and "removed 0" in run.out
+    assert "added 0, updated 0, removed 0" in (await env.sync()).out, "adopted for good"
+
+
+class _RegistryFailingOnce:
+    """The real registry, whose first ``commit`` fails as a full disk or a crash would."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+        self.failed = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def commit(self, *args: object, **kwargs: object) -> object:
+        if not self.failed:
+            self.failed = True
+            raise StateError("simulated failure between shortcuts.vdf and the registry")
+        return self._inner.commit(*args, **kwargs)  # type: ignore[attr-defined]
+
+
+async def test_a_registry_commit_that_fails_after_the_file_was_written_duplicates_nothing(
+    env: Env,
+):
+    await env.cli("select", "snes", "gba")
+    app = build_app(Paths(env.tmp / "data", env.tmp / "data"))
+    try:
+        client = app.connect()
+        selection = app.settings.load().selection
+        (env.tmp / "proc").mkdir()  # an empty process list: Steam is not running
+        base = app.file_sync(env.steam, proc_root=env.tmp / "proc")
+        failing = _RegistryFailingOnce(app.registry)
+        broken = FileSync(replace(base._deps, registry=cast(ShortcutRegistry, failing)))
+        with pytest.raises(StateError, match="simulated"):
+            await broken.run(client, app.covers(client), selection)
+        written = {options: s["appid"] for options, s in env.ours().items()}
+        assert written and failing.failed
+
+        summary = await base.run(client, app.covers(client), selection)
+    finally:
+        await app.close()
+
+    assert {options: s["appid"] for options, s in env.ours().items()} == written
+    assert len(env.shortcuts()) == len(FOREIGN) + len(written), "no duplicates"
+    assert summary.added == 0 and summary.removed == 0
+
+
 async def test_renames_deletions_and_a_new_platform_on_the_server_reach_steam(env: Env):
     await env.cli("select", "snes", "gba", "psx", "n64")
     assert (await env.sync()).code == 0
@@ -201,6 +276,50 @@ async def test_deselecting_a_platform_removes_its_shortcuts_and_their_art_only(e
     ours = env.ours()
     assert not any(f"romdeck:{rid}" in ours for rid in psx_ids)
     assert len(env.shortcuts()) == len(ours) + len(FOREIGN)
+
+
+async def test_our_collections_reach_steams_cloud_storage_and_foreign_ones_stay_identical(
+    env: Env,
+):
+    folder = make_cloud_storage(env.steam, USER)
+    namespace = folder / "cloud-storage-namespace-1.json"
+    (env.steam / "userdata" / "87654321" / "config").mkdir(parents=True)  # an older client
+    await env.cli("select", "snes", "gba")
+
+    run = await env.sync()
+
+    assert run.code == 0, run.err
+    text = namespace.read_text(encoding="utf-8")
+    assert text.startswith(FOREIGN_NAMESPACE[:-1] + ","), "foreign pairs byte-identical, in place"
+    wanted: dict[str, set[int]] = {}
+    for shortcut in env.ours().values():
+        for tag in shortcut["tags"].values():
+            wanted.setdefault(tag, set()).add(shortcut["appid"] & 0xFFFFFFFF)
+    assert len(wanted) == 2
+    collections = {
+        json.loads(e["value"])["name"]: json.loads(e["value"])
+        for key, e in json.loads(text)
+        if key.startswith("user-collections.romdeck-")
+    }
+    assert {name: set(v["added"]) for name, v in collections.items()} == wanted
+    modified = json.loads((folder / "cloud-storage-namespace-1.modified.json").read_text())
+    assert len(modified) == 1 + len(wanted)
+    assert "87654321: no " in run.out and "shortcut tags" in run.out
+
+    assert (await env.sync()).code == 0
+    assert namespace.read_text(encoding="utf-8") == text, "a rerun leaves the file as it was"
+
+    assert (await env.cli("select", "snes")).code == 0
+    assert (await env.sync()).code == 0
+    after = {key: e for key, e in json.loads(namespace.read_text(encoding="utf-8"))}
+    live = {
+        json.loads(e["value"])["name"]
+        for key, e in after.items()
+        if key.startswith("user-collections.romdeck-") and not e.get("is_deleted")
+    }
+    assert len(live) == 1 and live < set(wanted)
+    assert sum(1 for e in after.values() if e.get("is_deleted")) == 2, "theirs and our tombstone"
+    assert namespace.read_text(encoding="utf-8").startswith(FOREIGN_NAMESPACE[:-1] + ",")
 
 
 async def test_a_server_down_mid_sync_fails_cleanly_and_a_rerun_completes(env: Env):

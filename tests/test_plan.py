@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from romdeck.domain.models import Collection, Platform, RegistryEntry, RomSummary
 from romdeck.domain.plan import (
+    FoundShortcut,
+    adopt_shortcuts,
     allocate_appid,
     desired_shortcuts,
+    own_rom_id,
     plan_sync,
     shortcut_name,
 )
@@ -98,6 +102,30 @@ def test_a_rom_moved_to_another_platform_is_updated_not_duplicated():
     assert plan.update[0][1].tags == ("RomM: Game Boy Advance",)
 
 
+def test_a_moved_launcher_updates_every_shortcuts_exe_and_start_dir_keeping_appids():
+    registry = applied(desired(rom(1, "A"), rom(2, "B")))
+    moved = desired_shortcuts(
+        [rom(1, "A"), rom(2, "B")],
+        platforms=PLATFORMS,
+        collections=(),
+        launcher="/opt/RomDeck/bin/romdeck-launch",
+    )
+    plan = plan_sync(moved, registry)
+    assert not plan.add and not plan.remove and plan.unchanged == 0
+    assert [(e.appid, s.exe, s.start_dir) for e, s in plan.update] == [
+        (registry[i].appid, '"/opt/RomDeck/bin/romdeck-launch"', '"/opt/RomDeck/bin"')
+        for i in (1, 2)
+    ]
+
+
+def test_changed_launch_options_are_updated():
+    want = desired(rom(1, "A"))
+    registry = {1: replace(applied(want)[1], spec=replace(want[1], launch_options="--rom 1"))}
+    plan = plan_sync(want, registry)
+    [(entry, spec)] = plan.update
+    assert entry.appid == registry[1].appid and spec.launch_options == "romdeck:1"
+
+
 def test_a_rom_no_longer_wanted_is_removed():
     registry = applied(desired(rom(1, "A"), rom(2, "B")))
     plan = plan_sync(desired(rom(1, "A")), registry)
@@ -117,6 +145,16 @@ def test_the_appid_is_steams_crc_of_exe_and_name_when_free():
     spec = desired(rom(1, "Tetris"))[1]
     expected = zlib.crc32((spec.exe + spec.app_name).encode()) | 0x80000000
     assert allocate_appid(spec, set()) == expected
+
+
+def test_appid_collisions_are_salted_until_free_not_just_once():
+    spec = desired(rom(1, "Tetris"))[1]
+    first = allocate_appid(spec, set())
+    second = allocate_appid(spec, {first})
+    third = allocate_appid(spec, {first, second})
+    fourth = allocate_appid(spec, {first, second, third})
+    assert len({first, second, third, fourth}) == 4
+    assert all(a >= 0x80000000 for a in (second, third, fourth))
 
 
 names = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
@@ -151,3 +189,63 @@ def test_art_is_needed_for_a_new_cover_or_a_changed_one_only():
     newer = replace(spec, cover_path="/assets/1/big.png?ts=2")
     assert needs_artwork(newer, applied_entry)
     assert not needs_artwork(replace(spec, cover_path=""), None)
+
+
+OURS_EXE = f'"{LAUNCHER}"'
+
+
+@pytest.mark.parametrize(
+    ("exe", "options", "rom_id"),
+    [
+        (OURS_EXE, "romdeck:12", 12),
+        ('"/opt/Moved/bin/romdeck-launch"', "romdeck:12", 12),  # the plugin moved
+        ("/opt/RomDeck/bin/romdeck-launch", " romdeck:7 ", 7),  # unquoted, blanks around
+        (OURS_EXE, "romdeck:12 --fullscreen", None),
+        (OURS_EXE, "romdeck:0", None),
+        (OURS_EXE, "", None),
+        ('"/usr/bin/flatpak"', "romdeck:12", None),
+        ('"/opt/romdeck-launch-old"', "romdeck:12", None),
+    ],
+)
+def test_our_shortcuts_are_the_launcher_with_romdeck_and_a_rom_id(exe, options, rom_id):
+    assert own_rom_id(exe, options) == rom_id
+
+
+def found(appid: int, rom_id: int, name: str = "A", exe: str = OURS_EXE) -> FoundShortcut:
+    return FoundShortcut(appid, rom_id, name, exe, '"/x"', f"romdeck:{rom_id}", ("RomM: SNES",))
+
+
+def test_our_shortcuts_the_registry_lacks_are_adopted_with_their_appid_and_file_values():
+    registry = applied(desired(rom(1, "A")))
+    [adopted] = adopt_shortcuts([found(registry[1].appid, 1), found(0x80000009, 2, "B")], registry)
+    assert adopted.appid == 0x80000009 and adopted.rom_id == 2
+    assert (adopted.spec.app_name, adopted.spec.exe, adopted.spec.launch_options) == (
+        "B",
+        OURS_EXE,
+        "romdeck:2",
+    )
+    assert adopted.spec.tags == ("RomM: SNES",) and adopted.spec.cover_path == ""
+
+
+def test_an_adopted_shortcut_is_then_updated_to_the_wanted_spec_not_added_again():
+    want = desired(rom(1, "A", cover_path="/c.png"))
+    adopted = {e.rom_id: e for e in adopt_shortcuts([found(0x80000009, 1, "Old")], {})}
+    plan = plan_sync(want, adopted)
+    assert not plan.add and not plan.remove
+    [(entry, spec)] = plan.update
+    assert entry.appid == 0x80000009 and spec == want[1]
+
+
+def test_a_registry_appid_missing_from_the_file_yields_to_the_shortcut_found():
+    registry = applied(desired(rom(1, "A")))
+    [adopted] = adopt_shortcuts([found(0x80000009, 1)], registry)
+    assert adopted.appid == 0x80000009
+
+
+def test_duplicates_of_one_rom_adopt_the_first_and_another_roms_appid_is_never_taken():
+    registry = applied(desired(rom(1, "A")))
+    taken = registry[1].appid
+    adopted = adopt_shortcuts(
+        [found(taken, 2), found(0x80000010, 2), found(0x80000011, 2), found(taken, 1)], registry
+    )
+    assert [(e.rom_id, e.appid) for e in adopted] == [(2, 0x80000010)]

@@ -16,6 +16,7 @@ from romdeck.adapters.steam import shortcuts_file
 from romdeck.adapters.steam.locator import SteamLocator
 from romdeck.adapters.steam.shortcuts_file import VdfShortcutFile
 from romdeck.domain.models import RegistryEntry, ShortcutSpec
+from romdeck.domain.plan import FoundShortcut
 from romdeck.errors import (
     BusyError,
     CorruptFileError,
@@ -29,6 +30,7 @@ from steam_tree import (
     FOREIGN,
     HEROIC_LIKE,
     LUTRIS_LIKE,
+    OLD_STEAM_LIKE,
     TRAILING,
     Entry,
     encode_map,
@@ -141,6 +143,75 @@ def test_renaming_our_shortcut_keeps_its_appid_and_its_casing_and_other_keys(tmp
     assert "AppName" not in after["1"]
     untouched = ("icon", "openvr", "LastPlayTime", "FlatpakAppID", "IsHidden")
     assert {k: after["1"][k] for k in untouched} == {k: before[k] for k in untouched}
+
+
+def test_shortcuts_without_an_appid_key_survive_adds_and_removals_byte_for_byte(tmp_path):
+    foreign = [OLD_STEAM_LIKE, HEROIC_LIKE, OLD_STEAM_LIKE]
+    root = make_steam_tree(tmp_path, foreign=foreign, trailing=TRAILING)
+    shortcuts = VdfShortcutFile(SteamLocator(root))
+    mine = ours(7, 0xC0FFEE01)
+
+    shortcuts.apply(USER, upserts=[mine], removals=[])
+    data = shortcuts_path(root).read_bytes()
+    written = ours_entry_as_written(data, len(foreign))
+    assert data == encode_shortcuts([*foreign, written], trailing=TRAILING)
+
+    shortcuts.apply(USER, upserts=[], removals=[0xC0FFEE01])
+    assert shortcuts_path(root).read_bytes() == encode_shortcuts(foreign, trailing=TRAILING)
+
+
+def test_a_changed_exe_and_launch_options_reach_the_shortcut_in_place(shortcuts, steam_root):
+    shortcuts.apply(USER, upserts=[ours(7, 0xC0FFEE01)], removals=[])
+    moved = ours(7, 0xC0FFEE01)
+    moved = RegistryEntry(
+        spec=ShortcutSpec(
+            rom_id=7,
+            app_name=moved.spec.app_name,
+            exe='"/opt/RomDeck/bin/romdeck-launch"',
+            start_dir='"/opt/RomDeck/bin"',
+            launch_options="romdeck:7",
+            tags=moved.spec.tags,
+        ),
+        appid=0xC0FFEE01,
+    )
+
+    assert shortcuts.apply(USER, upserts=[moved], removals=[]) is True
+
+    entries = load(shortcuts_path(steam_root))
+    assert len(entries) == len(FOREIGN) + 1
+    mine = entries[str(len(FOREIGN))]
+    assert mine["Exe"] == '"/opt/RomDeck/bin/romdeck-launch"'
+    assert mine["StartDir"] == '"/opt/RomDeck/bin"'
+    assert mine["LaunchOptions"] == "romdeck:7"
+
+
+def test_own_shortcuts_are_those_running_the_launcher_with_romdeck_options(tmp_path):
+    mine = {
+        "appid": 0x9ABCDEF0 - 2**32,
+        "appname": "Chrono Trigger",
+        "exe": '"/old/place/bin/romdeck-launch"',
+        "StartDir": '"/old/place/bin"',
+        "LaunchOptions": "romdeck:42",
+        "tags": {"0": "RomM: SNES", "1": "favorite"},
+    }
+    no_appid = dict(mine, LaunchOptions="romdeck:43")
+    del no_appid["appid"]
+    lookalike = dict(mine, appid=5, LaunchOptions="romdeck:44 --debug")
+    root = make_steam_tree(
+        tmp_path, foreign=[HEROIC_LIKE, mine, OLD_STEAM_LIKE, no_appid, lookalike]
+    )
+
+    [found] = VdfShortcutFile(SteamLocator(root)).own_shortcuts(USER)
+
+    assert found == FoundShortcut(
+        appid=0x9ABCDEF0,
+        rom_id=42,
+        app_name="Chrono Trigger",
+        exe='"/old/place/bin/romdeck-launch"',
+        start_dir='"/old/place/bin"',
+        launch_options="romdeck:42",
+        tags=("RomM: SNES", "favorite"),
+    )
 
 
 def test_removal_deletes_by_appid_and_renumbers_the_rest_in_order(shortcuts, steam_root):
@@ -305,7 +376,11 @@ _ENTRY = st.dictionaries(
     _KEYS.filter(lambda k: k.lower() != "appid"),
     st.one_of(_TEXT, _INT32, st.dictionaries(_KEYS, _TEXT, max_size=3)),
     max_size=8,
-).map(lambda entry: {"appid": 0x1234, **entry})
+)
+_FOREIGN_APPID = _INT32.filter(lambda a: a != 0x80000001 - 2**32)  # not the id upserted below
+_MAYBE_APPID = st.one_of(st.just({}), st.builds(lambda a: {"appid": a}, _FOREIGN_APPID))
+_ENTRY = st.builds(lambda head, rest: {**head, **rest}, _MAYBE_APPID, _ENTRY)
+"""Foreign shortcuts, with or without an ``appid`` (older Steam files have none)."""
 
 
 @settings(

@@ -124,6 +124,8 @@ def _print_summary(summary: SyncSummary, out: TextIO) -> None:
     )
     for failure in summary.failures:
         out.write(f"  failed: {failure}\n")
+    for note in summary.notes:
+        out.write(f"  {note}\n")
 
 
 def status(app: App, out: TextIO) -> int:

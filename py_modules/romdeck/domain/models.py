@@ -154,7 +154,11 @@ class SyncProgress:
 
 @dataclass(frozen=True, slots=True)
 class SyncSummary:
-    """What a finished sync did, summed over Steam users. ``seconds`` is wall time."""
+    """What a finished sync did, summed over Steam users. ``seconds`` is wall time.
+
+    ``notes``: things the user should know that are not failures (e.g. a Steam user
+    whose client has no cloud-storage collections file, so only tags were written).
+    """
 
     added: int = 0
     updated: int = 0
@@ -164,6 +168,7 @@ class SyncSummary:
     failures: tuple[str, ...] = field(default=())
     seconds: float = 0.0
     dry_run: bool = False
+    notes: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)

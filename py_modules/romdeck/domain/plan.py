@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from romdeck.domain.appid import shortcut_appid
+from romdeck.domain.launch_protocol import (
+    LAUNCH_OPTION_PREFIX,
+    launch_option,
+    parse_launch_option,
+)
 from romdeck.domain.models import (
     Collection,
     Platform,
@@ -18,9 +24,12 @@ from romdeck.domain.models import (
     ShortcutSpec,
     SyncPlan,
 )
+from romdeck.errors import RomDeckError
 
 COLLECTION_PREFIX = "RomM: "
-LAUNCH_PREFIX = "romdeck:"
+LAUNCH_PREFIX = LAUNCH_OPTION_PREFIX
+LAUNCHER_NAME = "romdeck-launch"
+"""The file name of the launcher every RomDeck shortcut runs (its folder may change)."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -31,7 +40,7 @@ def steam_collection_name(name: str) -> str:
 
 def launch_options(rom_id: int) -> str:
     """The shortcut's launch options, which the launcher parses: ``"romdeck:<rom id>"``."""
-    return f"{LAUNCH_PREFIX}{rom_id}"
+    return launch_option(rom_id)
 
 
 def quoted(path: str) -> str:
@@ -138,3 +147,74 @@ def allocate_appid(spec: ShortcutSpec, taken: set[int]) -> int:
         salt += 1
         appid = shortcut_appid(spec.exe, f"{spec.app_name}\0{spec.rom_id}\0{salt}")
     return appid
+
+
+@dataclass(frozen=True, slots=True)
+class FoundShortcut:
+    """A RomDeck shortcut as found in ``shortcuts.vdf`` (see :func:`own_rom_id`).
+
+    ``appid`` is unsigned; the texts are as stored (``exe`` and ``start_dir`` quoted).
+    """
+
+    appid: int
+    rom_id: int
+    app_name: str
+    exe: str
+    start_dir: str
+    launch_options: str
+    tags: tuple[str, ...] = ()
+
+
+def own_rom_id(exe: str, launch_options: str) -> int | None:
+    """The ROM id of a shortcut RomDeck made, else None (a foreign shortcut).
+
+    Ours: ``exe`` runs a file named ``romdeck-launch`` (any folder, quoted or not, since
+    the plugin may have moved) and ``launch_options`` is exactly ``romdeck:<rom id>``
+    (outer blanks ignored).
+    """
+    path = exe.strip().strip('"')
+    if path.rpartition("/")[2] != LAUNCHER_NAME:
+        return None
+    try:
+        return parse_launch_option(launch_options.strip())
+    except RomDeckError:
+        return None
+
+
+def adopt_shortcuts(
+    found: Sequence[FoundShortcut], registry: Mapping[int, RegistryEntry]
+) -> list[RegistryEntry]:
+    """Registry entries to record for our shortcuts that the registry does not know.
+
+    Makes a lost or reset registry, or a crash between writing ``shortcuts.vdf`` and
+    committing the registry, harmless: the shortcut found is adopted (keeping its
+    appid) instead of being added again. ``found`` is in file order. Per ROM id:
+    nothing when the registry's appid is among those found for it; else the first one
+    found, unless its appid is registered for another ROM (the registry wins). The
+    adopted spec is the file's, with no cover (``cover_path`` ``""``), so the next plan
+    updates whatever differs from what is wanted. Ordered by ROM id.
+    """
+    registered = {entry.appid: rom_id for rom_id, entry in registry.items()}
+    by_rom: dict[int, list[FoundShortcut]] = {}
+    for shortcut in found:
+        by_rom.setdefault(shortcut.rom_id, []).append(shortcut)
+    adopted: list[RegistryEntry] = []
+    for rom_id in sorted(by_rom):
+        candidates = by_rom[rom_id]
+        entry = registry.get(rom_id)
+        if entry is not None and any(c.appid == entry.appid for c in candidates):
+            continue
+        free = [c for c in candidates if registered.get(c.appid, rom_id) == rom_id]
+        if not free:
+            continue
+        first = free[0]
+        spec = ShortcutSpec(
+            rom_id=rom_id,
+            app_name=first.app_name,
+            exe=first.exe,
+            start_dir=first.start_dir,
+            launch_options=first.launch_options,
+            tags=first.tags,
+        )
+        adopted.append(RegistryEntry(spec=spec, appid=first.appid))
+    return adopted

@@ -19,7 +19,14 @@ from romdeck.domain.models import (
     SyncProgress,
     SyncSummary,
 )
-from romdeck.domain.plan import allocate_appid, needs_artwork, plan_sync
+from romdeck.domain.plan import (
+    FoundShortcut,
+    adopt_shortcuts,
+    allocate_appid,
+    needs_artwork,
+    plan_sync,
+)
+from romdeck.domain.steam_collections import memberships, report_notes
 from romdeck.errors import RomDeckError, SteamRunningError
 from romdeck.services.library import LibraryRefresher
 from romdeck.services.protocols import (
@@ -30,6 +37,7 @@ from romdeck.services.protocols import (
     RommCatalogApi,
     ShortcutFile,
     ShortcutRegistry,
+    SteamCollectionStore,
     SteamProcess,
 )
 
@@ -45,6 +53,8 @@ class FileSyncDeps:
     steam: SteamProcess
     clock: Clock
     cover_concurrency: int = 8
+    collections: SteamCollectionStore | None = None
+    """Writes the cloud-storage collections; None: tags only."""
 
 
 def _noop(_: SyncProgress) -> None:
@@ -85,18 +95,58 @@ class FileSync:
         for user in users:
             entries = deps.registry.entries(user)
             plan = plan_sync(refresh.desired, entries)
+            if plan.add or plan.update:  # only then could our shortcuts be written twice
+                entries = self._adopt(user, entries, await self._own_shortcuts(user), dry_run)
+                plan = plan_sync(refresh.desired, entries)
             summary = _add_counts(summary, plan)
             if dry_run:
                 continue
             self._refuse_if_steam_running()
             entries = self._apply(user, plan, entries, progress)
             written, failures = await self._sync_covers(user, entries, covers, progress)
+            notes, failed = await self._write_collections(user, entries)
             summary = replace(
                 summary,
                 covers_written=summary.covers_written + written,
-                failures=summary.failures + failures,
+                failures=summary.failures + failures + failed,
+                notes=summary.notes + notes,
             )
         return replace(summary, seconds=round(deps.clock.monotonic() - started, 3))
+
+    async def _own_shortcuts(self, user: str) -> list[FoundShortcut]:
+        return await asyncio.to_thread(self._deps.shortcuts.own_shortcuts, user)
+
+    def _adopt(
+        self,
+        user: str,
+        entries: dict[int, RegistryEntry],
+        found: list[FoundShortcut],
+        dry_run: bool,
+    ) -> dict[int, RegistryEntry]:
+        """Record our shortcuts the registry lacks (lost state.db, crash before commit).
+
+        Called only when the plan adds or updates: otherwise nothing can be written twice,
+        and a no-change resync does not parse a 20k-shortcut file (about 1 s).
+        """
+        adopted = adopt_shortcuts(found, entries)
+        if not adopted:
+            return entries
+        if not dry_run:
+            self._deps.registry.commit(user, upserts=adopted)
+        return {**entries, **{entry.rom_id: entry for entry in adopted}}
+
+    async def _write_collections(
+        self, user: str, entries: dict[int, RegistryEntry]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Our collections into Steam's cloud-storage file: ``(notes, failures)``."""
+        store = self._deps.collections
+        if store is None:
+            return (), ()
+        try:
+            report = await asyncio.to_thread(store.write, user, memberships(entries.values()))
+        except RomDeckError as err:
+            return (), (f"collections of Steam user {user}: {err.message}",)
+        return report_notes(user, report), ()
 
     def _refuse_if_steam_running(self) -> None:
         if self._deps.steam.is_running():

@@ -7,6 +7,7 @@ adapters never leak aiohttp, sqlite3 or OSError exceptions through these.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Collection as AbstractCollection
 from typing import Protocol
 
 from romdeck.domain.auth import DeviceAuthorization, DevicePoll
@@ -19,7 +20,9 @@ from romdeck.domain.models import (
     ServerInfo,
     SyncProgress,
 )
+from romdeck.domain.plan import FoundShortcut
 from romdeck.domain.settings import Connection, Settings
+from romdeck.domain.steam_collections import CollectionsReport
 
 ProgressSink = Callable[[SyncProgress], None]
 """Receives progress reports; must not block."""
@@ -194,6 +197,10 @@ class ShortcutFile(Protocol):
         """The unsigned appids of every shortcut in the file, ours and foreign."""
         ...
 
+    def own_shortcuts(self, steam_user: str) -> list[FoundShortcut]:
+        """RomDeck's shortcuts found in the file (launcher exe, ``romdeck:<id>``), in order."""
+        ...
+
     def apply(
         self,
         steam_user: str,
@@ -265,3 +272,19 @@ class Clock(Protocol):
     def monotonic(self) -> float: ...
 
     async def sleep(self, seconds: float) -> None: ...
+
+
+class SteamCollectionStore(Protocol):
+    """Steam's collections of one user in its library cloud-storage namespace (Steam stopped).
+
+    Raises ``SteamNotFoundError``, ``CorruptFileError`` (files left untouched),
+    ``BusyError``, or ``DiskFullError``/``StateError`` on a failed write (old files survive).
+    """
+
+    def write(
+        self, steam_user: str, collections: Mapping[str, AbstractCollection[int]]
+    ) -> CollectionsReport:
+        """Make RomDeck's collections exactly ``collections`` (name → unsigned appids),
+        leaving every other entry as it was; backed up and atomic. The report says
+        ``no_cloud_storage`` where the file does not exist (older clients: tags only)."""
+        ...

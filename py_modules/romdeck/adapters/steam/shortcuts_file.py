@@ -19,6 +19,7 @@ from romdeck.adapters.files.atomic import write_bytes_atomic
 from romdeck.adapters.steam.locator import SteamLocator
 from romdeck.domain.appid import to_signed_int32, to_unsigned_int32
 from romdeck.domain.models import RegistryEntry
+from romdeck.domain.plan import FoundShortcut, own_rom_id
 from romdeck.errors import (
     BusyError,
     CorruptFileError,
@@ -96,11 +97,14 @@ class VdfShortcutFile:
         ``appid`` is unsigned; ``tags`` is the list of tag names. Raises
         ``SteamNotFoundError``, ``CorruptFileError`` or ``StateError`` (unreadable).
         """
+        return self._read(steam_user, verify=True)
+
+    def _read(self, steam_user: str, *, verify: bool) -> list[dict[str, object]]:
         path = self.path(steam_user)
         data = _read_bytes(path)
         if data is None:
             return []
-        document = _parse(path, data)
+        document = _parse(path, data, verify=verify)
         return [_lower_view(entry) for entry in document.root[document.shortcuts_key].values()]
 
     def appids(self, steam_user: str) -> set[int]:
@@ -111,6 +115,34 @@ class VdfShortcutFile:
             if isinstance(appid, int):
                 appids.add(appid)
         return appids
+
+    def own_shortcuts(self, steam_user: str) -> list[FoundShortcut]:
+        """RomDeck's shortcuts in the file, in file order (the rule: :func:`own_rom_id`).
+
+        Shortcuts without an int ``appid`` or with non-text ``Exe``/``LaunchOptions``
+        are foreign. ``[]`` when the file is missing. Raises as :meth:`read`.
+        """
+        found: list[FoundShortcut] = []
+        for entry in self._read(steam_user, verify=False):  # read-only: no re-encoding check
+            appid, exe, options = entry.get("appid"), entry.get("exe"), entry.get("launchoptions")
+            if type(appid) is not int or not isinstance(exe, str) or not isinstance(options, str):
+                continue
+            rom_id = own_rom_id(exe, options)
+            if rom_id is None:
+                continue
+            tags = entry.get("tags")
+            found.append(
+                FoundShortcut(
+                    appid=appid,
+                    rom_id=rom_id,
+                    app_name=_text(entry.get("appname")),
+                    exe=exe,
+                    start_dir=_text(entry.get("startdir")),
+                    launch_options=options,
+                    tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+                )
+            )
+        return found
 
     def apply(
         self,
@@ -151,6 +183,10 @@ class VdfShortcutFile:
                 _rotate_backups(path, original)
             _write_atomic(path, encoded + document.trailing)
             return True
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _new_entry(entry: RegistryEntry) -> VdfMap:
@@ -227,8 +263,11 @@ def _lower_view(entry: VdfMap) -> dict[str, object]:
     return view
 
 
-def _parse(path: Path, data: bytes) -> _Document:
-    """Parse and check that the bytes re-encode exactly; raises ``CorruptFileError``."""
+def _parse(path: Path, data: bytes, *, verify: bool = True) -> _Document:
+    """Parse and (``verify``) check that the bytes re-encode exactly.
+
+    Raises ``CorruptFileError``. Without ``verify``, ``canonical`` is empty: only for reading.
+    """
     stream = io.BytesIO(data)
     try:
         root = vdf.binary_load(stream, mapper=dict, raise_on_remaining=False)
@@ -244,6 +283,8 @@ def _parse(path: Path, data: bytes) -> _Document:
         raise CorruptFileError(f"{path} has no 'shortcuts' section; left untouched")
     if not all(isinstance(entry, dict) for entry in root[key].values()):
         raise CorruptFileError(f"{path} has a shortcut that is not a key list; left untouched")
+    if not verify:
+        return _Document(root=root, shortcuts_key=key, trailing=data[end:], canonical=b"")
     canonical = vdf.binary_dumps(root)
     if canonical != data[:end]:
         raise CorruptFileError(
