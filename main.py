@@ -31,6 +31,7 @@ from romdeck.domain.models import (
 )
 from romdeck.domain.plan import needs_artwork
 from romdeck.errors import ErrorCode, RomDeckError
+from romdeck.services.firmware import fetch_json, platform_json
 from romdeck.services.panel_sync import ChunkResult
 
 UNLOAD_BUDGET_S = 4.0
@@ -331,3 +332,20 @@ class Plugin:
     @result
     async def get_free_space(self) -> dict[str, Any]:
         return {"free_bytes": await self._app().downloads.free_space()}
+
+    @result
+    async def list_firmware(self, platform_slug: str | None) -> list[dict[str, Any]]:
+        return [platform_json(p) for p in await self._app().firmware.status(platform_slug)]
+
+    @result
+    async def download_firmware(
+        self, platform_slug: str | None, file_names: list[str]
+    ) -> dict[str, Any]:
+        names = [str(n) for n in file_names or []]
+        results = await self._app().firmware.download(platform_slug, names)
+        return {"results": [fetch_json(r) for r in results]}
+
+    @result
+    async def delete_firmware(self, path: str, force: bool) -> dict[str, Any]:
+        deleted = await self._app().firmware.delete(str(path), force=bool(force))
+        return {"path": deleted.path, "backup_path": deleted.backup_path or None}

@@ -294,3 +294,31 @@ def fetch_decision(row: FileStatus) -> FetchDecision:
             return FetchDecision(True, replaces=True)
         return FetchDecision(False, "the server's copy is not a known good dump either")
     return FetchDecision(True)
+
+
+def may_replace(
+    requirement: FirmwareRequirement | None, existing_md5: str | None, new_md5: str
+) -> bool:
+    """True when a new file with ``new_md5`` may take the place of the one there now.
+
+    Nothing there: yes. A verified file is never replaced; a wrong one only by a
+    verified one (the status after must be better than before).
+    """
+    if existing_md5 is None:
+        return True
+    before = decide_status(requirement, existing_md5, True)
+    after = decide_status(requirement, new_md5, True)
+    return before is FirmwareStatus.WRONG_HASH and after is FirmwareStatus.VERIFIED
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """A BIOS file RomDeck put in place: ``path`` relative to ``bios_root``, its md5 then,
+    the RomM firmware id and platform it came from, when (ISO-8601 UTC)."""
+
+    bios_root: str
+    path: str
+    md5: str
+    firmware_id: int | None
+    platform_slug: str
+    placed_at: str
