@@ -15,6 +15,7 @@ from romdeck.domain.firmware import (
     ServerFirmware,
     decide_status,
     fetch_decision,
+    may_replace,
     parse_core_info,
     platform_status,
     requirements_for_system,
@@ -258,3 +259,17 @@ def test_fetch_missing_files_the_server_has() -> None:
     assert fetch_decision(row(S.MISSING_ON_SERVER, fw(1, "scph5501.bin", "9" * 32))).fetch
     assert fetch_decision(row(S.OPTIONAL_MISSING, fw(1, "gba_bios.bin", ""), OPT)).fetch
     assert not fetch_decision(row(S.MISSING, None)).fetch
+
+
+@pytest.mark.parametrize(
+    ("existing", "new", "allowed"),
+    [
+        (None, "9" * 32, True),  # nothing there: any verified-by-server copy may land
+        (SCPH5501, "9" * 32, False),  # never a verified file by an unverified one
+        (SCPH5501, SCPH5501, False),  # nor by an equal one (nothing to gain)
+        ("0" * 32, SCPH5501, True),  # a wrong file by a verified one
+        ("0" * 32, "9" * 32, False),  # a wrong file by another wrong one: keep it
+    ],
+)
+def test_may_replace_only_improves_the_file(existing: str | None, new: str, allowed: bool) -> None:
+    assert may_replace(REQ, existing, new) is allowed
