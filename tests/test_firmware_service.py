@@ -295,3 +295,17 @@ async def test_unsafe_paths_are_refused(rig: Rig) -> None:
     for path in ("../escape.bin", "/etc/passwd", "dc/../../x"):
         with pytest.raises(InvalidInputError):
             await rig.service.delete(path, force=True)
+
+
+async def test_a_verified_file_that_appears_during_the_download_is_kept(rig: Rig) -> None:
+    """The check is made again just before the rename, not only when the row was read."""
+    good = b"placed by the user while RomDeck downloaded"
+    install_core(rig.home, "mgba", {"a860e8c0b6d573d191e4ec7db1b1e4f6": md5(good)})
+
+    def user_copies_a_good_dump(path: str, done: int, total: int | None) -> None:
+        (rig.bios / path).write_bytes(good)
+
+    [result] = await rig.service.download("gba", ["gba_bios.bin"], user_copies_a_good_dump)
+    assert (result.outcome, result.status) == ("skipped", S.VERIFIED)
+    assert (rig.bios / "gba_bios.bin").read_bytes() == good
+    assert not [p for p in rig.bios.iterdir() if p.name != "gba_bios.bin"]
