@@ -309,3 +309,10 @@ async def test_a_verified_file_that_appears_during_the_download_is_kept(rig: Rig
     assert (result.outcome, result.status) == ("skipped", S.VERIFIED)
     assert (rig.bios / "gba_bios.bin").read_bytes() == good
     assert not [p for p in rig.bios.iterdir() if p.name != "gba_bios.bin"]
+
+
+async def test_the_fake_serves_firmware_in_the_recorded_shape(rig: Rig) -> None:
+    recorded = json.loads((CAPTURES / "firmware.json").read_text())[0]
+    served = rig.library.render_firmware(rig.fw("gba_bios.bin"))
+    assert served.keys() == recorded.keys()
+    assert served["file_path"] == recorded["file_path"] == "bios/gba"
