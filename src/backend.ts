@@ -349,6 +349,10 @@ export interface PlatformFirmware {
   platform_name: string;
   system: string;
   needs_firmware: boolean;
+  /** The games can boot: every required file verified, and one of `any_of` verified. */
+  ready: boolean;
+  /** Paths of which at least one is needed (`["*"]`: any file), empty when none. */
+  any_of: string[];
   files: FirmwareFile[];
 }
 

@@ -89,11 +89,14 @@ async def test_ps1_and_gba_bios_download_into_retrodecks_bios_folder(deck: Deck)
     assert after[("psx", "scph5501.bin")]["status"] == "verified"
     # Our table knows the real GBA BIOS md5; the fake's random bytes are not it.
     assert after[("gba", "gba_bios.bin")]["status"] == "wrong_hash"
+    code, out, _ = await deck.cli("bios", "psx")
+    assert code == 0 and ": ready" in out.splitlines()[0]
 
 
 async def test_the_table_view_and_delete(deck: Deck) -> None:
     code, out, _ = await deck.cli("bios", "psx")
     assert code == 0 and "scph5501.bin" in out and str(deck.bios) in out
+    assert "NOT READY; needs one of: scph5500.bin" in out
     code, out, _ = await deck.cli("bios", "n64")
     assert code == 0 and "n64" in out
     assert (await deck.cli("bios", "download", "psx"))[0] == 0

@@ -27,6 +27,7 @@ async def test_list_download_and_delete_firmware(
     assert {p["platform_slug"] for p in platforms} == {"gb", "gba", "n64", "psx", "snes"}
     psx = next(p for p in platforms if p["platform_slug"] == "psx")
     assert psx["needs_firmware"] is True and psx["platform_name"]
+    assert psx["ready"] is False and "scph5501.bin" in psx["any_of"]
     row = next(f for f in psx["files"] if f["file_name"] == "scph5501.bin")
     assert row.keys() >= FILE_KEYS
     assert (row["status"], row["on_server"], row["md5"]) == ("optional_missing", True, None)
@@ -39,6 +40,8 @@ async def test_list_download_and_delete_firmware(
     [psx] = await ok(plugin.list_firmware("psx"))
     row = next(f for f in psx["files"] if f["file_name"] == "scph5501.bin")
     assert row["md5"] and row["placed"] is True
+    # The fake's bytes are no known PS1 BIOS: present, wrong_hash, and not counted as ready.
+    assert row["status"] == "wrong_hash" and psx["ready"] is False
 
     refused = await plugin.delete_firmware("../x.bin", False)
     assert refused["ok"] is False and refused["error"]["code"] == "invalid_input"

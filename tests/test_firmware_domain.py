@@ -8,6 +8,7 @@ import pytest
 
 from romdeck.adapters.emulation.es_systems import EsSystemsReader
 from romdeck.domain.firmware import (
+    ANY_OF,
     CoreInfo,
     FileStatus,
     FirmwareRequirement,
@@ -17,6 +18,7 @@ from romdeck.domain.firmware import (
     fetch_decision,
     may_replace,
     parse_core_info,
+    platform_ready,
     platform_status,
     requirements_for_system,
 )
@@ -273,3 +275,24 @@ def test_fetch_missing_files_the_server_has() -> None:
 )
 def test_may_replace_only_improves_the_file(existing: str | None, new: str, allowed: bool) -> None:
     assert may_replace(REQ, existing, new) is allowed
+
+
+def test_every_any_of_path_is_a_requirement_of_its_system() -> None:
+    for system, group in ANY_OF.items():
+        paths = {r.path for r in requirements_for_system(system)}
+        assert group == ("*",) or set(group) <= paths, system
+
+
+def _rows(system: str, local: dict[str, str]) -> tuple[FileStatus, ...]:
+    return platform_status(system, requirements_for_system(system), [], local)
+
+
+def test_ps1_is_ready_with_any_one_good_bios_and_not_with_a_wrong_one() -> None:
+    assert not platform_ready("psx", _rows("psx", {}))
+    assert not platform_ready("psx", _rows("psx", {"scph5501.bin": "0" * 32}))
+    assert platform_ready("psx", _rows("psx", {"scph5501.bin": SCPH5501}))
+
+
+def test_gba_is_ready_without_a_bios_and_saturn_is_not() -> None:
+    assert platform_ready("gba", _rows("gba", {}))
+    assert not platform_ready("saturn", _rows("saturn", {}))

@@ -72,7 +72,9 @@ def _table(platforms: list[PlatformFirmware], out: TextIO) -> None:
         if not p.needs_firmware and not p.files:
             out.write(f"{p.platform.slug} ({name}): needs no BIOS\n")
             continue
-        out.write(f"{p.platform.slug} ({name}), bios folder {p.bios_root}:\n")
+        state = "ready" if p.ready else "NOT READY"
+        need = f"; needs one of: {', '.join(p.any_of)}" if p.any_of and not p.ready else ""
+        out.write(f"{p.platform.slug} ({name}), bios folder {p.bios_root}: {state}{need}\n")
         for f in p.files:
             need = "required" if f.required else "optional"
             server = "on server" if f.server else "not on server"

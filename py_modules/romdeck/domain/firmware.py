@@ -196,6 +196,40 @@ def default_folder(system: str) -> str:
     return EXTRA_FOLDERS.get(system.strip().lower(), "")
 
 
+ANY_OF: dict[str, tuple[str, ...]] = {
+    # Each of these files is optional in the core's .info because any one will do; the
+    # games do not boot without one of them. "*" means any file of the platform.
+    "psx": ("scph5500.bin", "scph5501.bin", "scph5502.bin", "psxonpsp660.bin", "ps1_rom.bin"),
+    "ps2": ("*",),
+    "segacd": ("bios_CD_U.bin", "bios_CD_E.bin", "bios_CD_J.bin"),
+    "tg-cd": ("syscard3.pce", "syscard2.pce", "syscard1.pce", "gexpress.pce"),
+    "3do": (
+        "panafz1.bin", "panafz10.bin", "panafz10-norsa.bin", "panafz10e-anvil.bin",
+        "panafz10e-anvil-norsa.bin", "goldstar.bin", "sanyotry.bin", "panafz1j.bin",
+        "panafz1j-norsa.bin",
+    ),
+    "neogeo": ("fbneo/neogeo.zip",),
+    "neogeocd": (
+        "neocd/neocd_f.rom", "neocd/neocd_sf.rom", "neocd/front-sp1.bin", "neocd/neocd_t.rom",
+        "neocd/neocd_st.rom", "neocd/top-sp1.bin", "neocd/neocd_z.rom", "neocd/neocd_sz.rom",
+        "neocd/neocd.bin",
+    ),
+}  # fmt: skip
+"""System -> files of which at least one must be present and verified (``ready``)."""
+
+
+def platform_ready(system: str, rows: Sequence[FileStatus]) -> bool:
+    """True when the system's games can boot: every required file verified and, for a
+    system in :data:`ANY_OF`, at least one of its group verified."""
+    verified = {r.path for r in rows if r.status is FirmwareStatus.VERIFIED}
+    if any(r.required and r.path not in verified for r in rows):
+        return False
+    group = ANY_OF.get(system.strip().lower())
+    if group is None:
+        return True
+    return bool(verified) if group == ("*",) else any(p in verified for p in group)
+
+
 def decide_status(
     requirement: FirmwareRequirement | None, local_md5: str | None, on_server: bool
 ) -> FirmwareStatus:

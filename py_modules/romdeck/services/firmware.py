@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from romdeck.domain.firmware import (
+    ANY_OF,
     FileStatus,
     FirmwareStatus,
     Placement,
@@ -14,6 +15,7 @@ from romdeck.domain.firmware import (
     fetch_decision,
     is_safe_bios_path,
     may_replace,
+    platform_ready,
     platform_status,
     requirements_for_system,
 )
@@ -66,6 +68,16 @@ class PlatformFirmware:
     @property
     def needs_firmware(self) -> bool:
         return any(f.requirement is not None for f in self.files)
+
+    @property
+    def ready(self) -> bool:
+        """True when the games can boot: see :func:`platform_ready`."""
+        return platform_ready(self.system, self.files)
+
+    @property
+    def any_of(self) -> tuple[str, ...]:
+        """Paths of which one is needed (``("*",)``: any file), ``()`` when none."""
+        return ANY_OF.get(self.system, ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +269,8 @@ class FirmwareService:
 
 
 def platform_json(p: PlatformFirmware) -> dict[str, object]:
-    """The wire shape of ``list_firmware`` items (contracts §3), plus ``system`` and per
+    """The wire shape of ``list_firmware`` items (contracts §3), plus ``system``, ``ready``
+    (the games can boot), ``any_of`` (paths of which one is needed), and per
     file ``server_verified`` (RomM's ``is_verified``), ``expected_md5s``, ``placed``,
     ``description``. ``md5`` is our md5 of the local file; ``size_bytes`` the server's."""
     return {
@@ -265,6 +278,8 @@ def platform_json(p: PlatformFirmware) -> dict[str, object]:
         "platform_name": p.platform.display_name or p.platform.name,
         "system": p.system,
         "needs_firmware": p.needs_firmware,
+        "ready": p.ready,
+        "any_of": list(p.any_of),
         "files": [_file_json(f, f.path in p.placed) for f in p.files],
     }
 
