@@ -40,12 +40,10 @@ async def test_emudeck_cores_are_found_in_the_retroarch_flatpak(tmp_path: Path) 
 
 
 async def test_the_bios_folder_refuses_paths_that_leave_it(tmp_path: Path) -> None:
-    bios, outside = tmp_path / "bios", tmp_path / "outside"
+    bios = tmp_path / "bios"
     bios.mkdir()
-    outside.mkdir()
-    (bios / "link").symlink_to(outside)
     folder = LocalBiosFolder(FileHasher(), tmp_path / "backups")
-    for path in ("../x.bin", "/abs.bin", "link/x.bin", "a//b.bin"):
+    for path in ("../x.bin", "/abs.bin", "a/../../x.bin", "a//b.bin", "a\\b.bin"):
         with pytest.raises(InvalidInputError):
             folder.staging_path(str(bios), path)
     with pytest.raises(InvalidInputError):

@@ -316,3 +316,15 @@ async def test_the_fake_serves_firmware_in_the_recorded_shape(rig: Rig) -> None:
     served = rig.library.render_firmware(rig.fw("gba_bios.bin"))
     assert served.keys() == recorded.keys()
     assert served["file_path"] == recorded["file_path"] == "bios/gba"
+
+
+async def test_a_sub_folder_the_user_linked_elsewhere_is_followed(rig: Rig, tmp_path: Path) -> None:
+    dc = rig.library.add_platform("dc", "Dreamcast")
+    rig.library.add_firmware(dc, "dc_boot.bin", b"DC" * 1024)
+    sdcard = tmp_path / "sdcard-dc"
+    sdcard.mkdir()
+    rig.bios.mkdir(parents=True)
+    (rig.bios / "dc").symlink_to(sdcard)
+    [result] = await rig.service.download("dc", ["dc_boot.bin"])
+    assert result.outcome == "downloaded"
+    assert (sdcard / "dc_boot.bin").read_bytes() == b"DC" * 1024

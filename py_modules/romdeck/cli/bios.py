@@ -11,7 +11,7 @@ from bootstrap import App
 from romdeck.cli.progress import ProgressBar
 from romdeck.domain.models import SyncProgress
 from romdeck.errors import InvalidInputError
-from romdeck.services.firmware import PlatformFirmware, fetch_json
+from romdeck.services.firmware import PlatformFirmware
 
 EXIT_OK, EXIT_PARTIAL = 0, 1
 
@@ -94,8 +94,7 @@ async def _download(app: App, words: list[str], out: TextIO, bar: ProgressBar) -
     results = await app.firmware.download(platform, names, progress)
     failed = 0
     for r in results:
-        row = fetch_json(r)
         why = f": {r.message}" if r.message else ""
         out.write(f"{r.outcome:<10} {r.status.value:<17} {r.path}{why}\n")
-        failed += row["outcome"] == "failed"
+        failed += r.outcome == "failed"
     return EXIT_PARTIAL if failed else EXIT_OK

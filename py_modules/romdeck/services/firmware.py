@@ -210,13 +210,14 @@ class FirmwareService:
         if not decision.fetch or row.server is None:
             return FetchResult(slug, row.path, "skipped", row.status, decision.reason)
         root, folder = platform.bios_root, self._d.folder
-        staged = folder.staging_path(root, row.path)
+        staged = ""
 
         def progress(done: int, total: int | None) -> None:
             if on_progress is not None:
                 on_progress(row.path, done, total)
 
         try:
+            staged = folder.staging_path(root, row.path)
             await server.download_firmware(row.server, staged, progress)
             new_md5 = await folder.md5_of(staged)
             if row.server.md5 and new_md5 != row.server.md5:
@@ -233,7 +234,8 @@ class FirmwareService:
                 )
             backup = await folder.install(root, staged, row.path, backup=existing is not None)
         except RomDeckError as error:
-            await folder.discard(staged)
+            if staged:
+                await folder.discard(staged)
             return FetchResult(
                 slug, row.path, "failed", row.status, error.message, error.code.value
             )

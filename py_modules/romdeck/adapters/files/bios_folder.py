@@ -20,8 +20,9 @@ class LocalBiosFolder:
 
     Hashing runs in a worker thread (``FileHasher``); moves and renames too. Files we
     replace or force-delete are moved to ``backup_dir/<path>.<n>`` first (n counts up,
-    never overwriting a backup). A path must be safe (relative, no ``..``) and must not
-    leave the root through a symlink, else ``InvalidInputError``. Disk errors become
+    never overwriting a backup). A path must be safe (relative, no ``..``), else
+    ``InvalidInputError``; symlinks the user made inside the bios folder (a ``dc`` folder
+    on the SD card) are followed, as the emulators follow them. Disk errors become
     ``DiskFullError``/``DownloadFailedError``.
     """
 
@@ -34,11 +35,7 @@ class LocalBiosFolder:
             raise InvalidInputError("The BIOS folder is not known: set it for this target.")
         if not is_safe_bios_path(path):
             raise InvalidInputError(f"{path!r} is not a path inside the BIOS folder.")
-        base = Path(root)
-        full = base / path
-        if not full.resolve().is_relative_to(base.resolve()):
-            raise InvalidInputError(f"{path!r} leads outside the BIOS folder.")
-        return full
+        return Path(root) / path
 
     async def md5s(self, root: str, paths: Sequence[str]) -> dict[str, str]:
         """md5 (lowercase hex) of each of ``paths`` that is a file under ``root``."""
