@@ -135,6 +135,13 @@ class Plugin:
         self._event_tasks.add(task)
         task.add_done_callback(self._event_tasks.discard)
 
+    def _emit_firmware(self, path: str, done: int, total: int | None) -> None:
+        """A BIOS download's byte progress as the ``firmware_progress`` event."""
+        payload = {"path": path, "bytes_done": done, "bytes_total": total}
+        task = asyncio.get_running_loop().create_task(decky.emit("firmware_progress", payload))
+        self._event_tasks.add(task)
+        task.add_done_callback(self._event_tasks.discard)
+
     async def _main(self) -> None:
         app = self._app()
         try:
@@ -342,7 +349,7 @@ class Plugin:
         self, platform_slug: str | None, file_names: list[str]
     ) -> dict[str, Any]:
         names = [str(n) for n in file_names or []]
-        results = await self._app().firmware.download(platform_slug, names)
+        results = await self._app().firmware.download(platform_slug, names, self._emit_firmware)
         return {"results": [fetch_json(r) for r in results]}
 
     @result

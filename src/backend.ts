@@ -272,6 +272,8 @@ export type Empty = Record<string, never>;
 export const EVENTS = {
   /** A download's status changed or made progress; the payload is one {@link Download}. */
   downloadProgress: "download_progress",
+  /** A BIOS download made progress; the payload is one {@link FirmwareProgress}. */
+  firmwareProgress: "firmware_progress",
 } as const;
 
 /* -------------------------------------------------------------- callables */
@@ -368,6 +370,13 @@ export interface FirmwareFetch {
 
 export interface FirmwareDownloads {
   results: FirmwareFetch[];
+}
+
+export interface FirmwareProgress {
+  /** Relative to the bios folder. */
+  path: string;
+  bytes_done: number;
+  bytes_total: number | null;
 }
 
 export interface FirmwareDeleted {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,11 @@ async def test_list_download_and_delete_firmware(
     done = await ok(plugin.download_firmware("psx", ["scph5501.bin"]))
     assert [r["outcome"] for r in done["results"]] == ["downloaded"]
     assert (bios / "scph5501.bin").is_file()
+    await asyncio.sleep(0)
+    decky: Any = sys.modules["decky"]
+    events = [args[0] for name, args in decky.emitted if name == "firmware_progress"]
+    assert events and events[-1]["path"] == "scph5501.bin"
+    assert events[-1]["bytes_done"] == events[-1]["bytes_total"] > 0
     [psx] = await ok(plugin.list_firmware("psx"))
     row = next(f for f in psx["files"] if f["file_name"] == "scph5501.bin")
     assert row["md5"] and row["placed"] is True
