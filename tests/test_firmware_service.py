@@ -328,3 +328,16 @@ async def test_a_sub_folder_the_user_linked_elsewhere_is_followed(rig: Rig, tmp_
     [result] = await rig.service.download("dc", ["dc_boot.bin"])
     assert result.outcome == "downloaded"
     assert (sdcard / "dc_boot.bin").read_bytes() == b"DC" * 1024
+
+
+async def test_a_cut_download_fails_that_file_and_leaves_nothing_in_the_bios_folder(
+    rig: Rig,
+) -> None:
+    rig.server.fail_after(0, drop_after_bytes=1000)
+    [result] = await rig.service.download("psx", ["scph5501.bin"])
+    assert result.outcome == "failed"
+    assert sorted(p.name for p in rig.bios.rglob("*")) == []
+    rig.server.clear_failures()
+    [result] = await rig.service.download("psx", ["scph5501.bin"])
+    assert result.outcome == "downloaded"
+    assert (rig.bios / "scph5501.bin").read_bytes() == rig.fw("scph5501.bin").content

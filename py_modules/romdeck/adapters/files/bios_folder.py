@@ -10,7 +10,7 @@ from pathlib import Path
 
 from romdeck.adapters.files.atomic import fsync_dir
 from romdeck.adapters.files.hashing import FileHasher
-from romdeck.adapters.files.part_file import storage_error
+from romdeck.adapters.files.part_file import PartFile, storage_error
 from romdeck.domain.firmware import is_safe_bios_path
 from romdeck.errors import InvalidInputError, NotFoundError, StateError
 
@@ -66,8 +66,13 @@ class LocalBiosFolder:
         return await asyncio.to_thread(self._install, Path(staged), file, path, backup)
 
     async def discard(self, staged: str) -> None:
-        """Remove a staged download (no error when it is gone)."""
-        await asyncio.to_thread(Path(staged).unlink, missing_ok=True)
+        """Remove a staged download and any partial download of it (``.part``,
+        ``.part.json``): nothing half-done stays in the bios folder."""
+        await asyncio.to_thread(self._discard, PartFile(Path(staged)))
+
+    def _discard(self, files: PartFile) -> None:
+        for file in (files.target, files.part, files.sidecar):
+            file.unlink(missing_ok=True)
 
     async def remove(self, root: str, path: str, *, backup: bool) -> str:
         """Delete ``root/path`` (moved to the backups when ``backup``); returns the backup
