@@ -3,6 +3,7 @@ in a RetroDECK home made from RetroDECK's real config files, with real SQLite.""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -341,3 +342,18 @@ async def test_a_cut_download_fails_that_file_and_leaves_nothing_in_the_bios_fol
     [result] = await rig.service.download("psx", ["scph5501.bin"])
     assert result.outcome == "downloaded"
     assert (rig.bios / "scph5501.bin").read_bytes() == rig.fw("scph5501.bin").content
+
+
+async def test_a_cancelled_download_leaves_nothing_in_the_bios_folder(rig: Rig) -> None:
+    seen: list[int] = []
+
+    def cancel_mid_download(path: str, done: int, total: int | None) -> None:
+        seen.append(done)
+        assert [p for p in rig.bios.rglob("*") if p.is_file()]  # the part file is there
+        task.cancel()
+
+    task = asyncio.ensure_future(rig.service.download("psx", ["scph5501.bin"], cancel_mid_download))
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen
+    assert sorted(p.name for p in rig.bios.rglob("*")) == []

@@ -239,6 +239,10 @@ class FirmwareService:
             return FetchResult(
                 slug, row.path, "failed", row.status, error.message, error.code.value
             )
+        except asyncio.CancelledError:
+            if staged:
+                await asyncio.shield(folder.discard(staged))
+            raise
         await self._d.placements.record(
             Placement(root, row.path, new_md5, row.server.id, slug, self._d.clock.now_iso())
         )
