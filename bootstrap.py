@@ -17,7 +17,9 @@ import aiohttp
 
 from romdeck import __version__
 from romdeck.adapters.clock import SystemClock
+from romdeck.adapters.emulation.core_info import CoreInfoFolders
 from romdeck.adapters.emulation.target import EmulationTargetReader
+from romdeck.adapters.files.bios_folder import LocalBiosFolder
 from romdeck.adapters.files.ca_bundle import LocalCaBundleReader
 from romdeck.adapters.files.diskspace import StatvfsDiskSpace
 from romdeck.adapters.files.download import AiohttpDownloader
@@ -28,6 +30,7 @@ from romdeck.adapters.launch_socket import UnixSocketLaunchServer
 from romdeck.adapters.romm.auth import AiohttpRommAuth
 from romdeck.adapters.romm.catalog import AiohttpRommClient
 from romdeck.adapters.romm.covers import PillowCoverFetcher
+from romdeck.adapters.romm.firmware import AiohttpRommFirmware
 from romdeck.adapters.steam.cloud_collections import JsonCloudCollections
 from romdeck.adapters.steam.grid import FileGridArtwork
 from romdeck.adapters.steam.locator import SteamLocator
@@ -35,6 +38,7 @@ from romdeck.adapters.steam.process import ProcSteamProcess
 from romdeck.adapters.steam.shortcuts_file import VdfShortcutFile
 from romdeck.adapters.store.catalog import SqliteCatalog
 from romdeck.adapters.store.database import SqliteDatabase
+from romdeck.adapters.store.firmware_files import SqliteFirmwarePlacements
 from romdeck.adapters.store.installs import SqliteInstallStore
 from romdeck.adapters.store.registry import SqliteRegistry
 from romdeck.adapters.store.settings_json import JsonSettingsStore
@@ -45,6 +49,7 @@ from romdeck.errors import NotConfiguredError
 from romdeck.services.account import AccountService
 from romdeck.services.downloads import DownloadService
 from romdeck.services.file_sync import FileSync, FileSyncDeps
+from romdeck.services.firmware import FirmwareDeps, FirmwareService
 from romdeck.services.installer import DownloadDeps
 from romdeck.services.launch import LaunchService
 from romdeck.services.library import LibraryRefresher
@@ -138,6 +143,7 @@ class App:
     """The emulation target from the settings and the disk (RetroDECK, EmuDeck, custom)."""
     settings_service: SettingsService
     """Reads and changes what the user sets (validated before saving)."""
+    firmware: FirmwareService
 
     def covers(self, client: AiohttpRommClient) -> PillowCoverFetcher:
         """Cover art fetched through ``client`` and converted to PNG."""
@@ -246,6 +252,22 @@ def build_app(
         )
     )
     launch = LaunchService(installs=installs, downloads=downloads, probe=tree, target=play_target)
+    downloader = AiohttpDownloader(session)
+
+    def connect_firmware() -> AiohttpRommFirmware:
+        connect()  # raises NotConfiguredError when signed out
+        return AiohttpRommFirmware(session, settings.load().connection, downloader)
+
+    firmware = FirmwareService(
+        FirmwareDeps(
+            connect=connect_firmware,
+            folder=LocalBiosFolder(FileHasher(), paths.data_dir / "bios-backups"),
+            placements=SqliteFirmwarePlacements(db),
+            cores=CoreInfoFolders(home or user_home()),
+            target=play_target,
+            clock=clock,
+        )
+    )
     return App(
         paths=paths,
         session=session,
@@ -267,4 +289,5 @@ def build_app(
         launch_server=UnixSocketLaunchServer(launch.handle),
         play_target=play_target,
         settings_service=SettingsService(store=settings, ca_files=LocalCaBundleReader()),
+        firmware=firmware,
     )

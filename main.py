@@ -32,6 +32,7 @@ from romdeck.domain.models import (
 from romdeck.domain.plan import needs_artwork
 from romdeck.domain.settings import Settings
 from romdeck.errors import ErrorCode, InvalidInputError, RomDeckError
+from romdeck.services.firmware import fetch_json, platform_json
 from romdeck.services.panel_sync import ChunkResult
 
 UNLOAD_BUDGET_S = 4.0
@@ -144,6 +145,13 @@ class Plugin:
         task = asyncio.get_running_loop().create_task(
             decky.emit("download_progress", _download(status))
         )
+        self._event_tasks.add(task)
+        task.add_done_callback(self._event_tasks.discard)
+
+    def _emit_firmware(self, path: str, done: int, total: int | None) -> None:
+        """A BIOS download's byte progress as the ``firmware_progress`` event."""
+        payload = {"path": path, "bytes_done": done, "bytes_total": total}
+        task = asyncio.get_running_loop().create_task(decky.emit("firmware_progress", payload))
         self._event_tasks.add(task)
         task.add_done_callback(self._event_tasks.discard)
 
@@ -358,3 +366,18 @@ class Plugin:
         if not isinstance(patch, dict):
             raise InvalidInputError("Settings must be an object.")
         return _settings(await self._app().settings_service.update(patch))
+    async def list_firmware(self, platform_slug: str | None) -> list[dict[str, Any]]:
+        return [platform_json(p) for p in await self._app().firmware.status(platform_slug)]
+
+    @result
+    async def download_firmware(
+        self, platform_slug: str | None, file_names: list[str]
+    ) -> dict[str, Any]:
+        names = [str(n) for n in file_names or []]
+        results = await self._app().firmware.download(platform_slug, names, self._emit_firmware)
+        return {"results": [fetch_json(r) for r in results]}
+
+    @result
+    async def delete_firmware(self, path: str, force: bool) -> dict[str, Any]:
+        deleted = await self._app().firmware.delete(str(path), force=bool(force))
+        return {"path": deleted.path, "backup_path": deleted.backup_path or None}

@@ -300,6 +300,8 @@ export type Empty = Record<string, never>;
 export const EVENTS = {
   /** A download's status changed or made progress; the payload is one {@link Download}. */
   downloadProgress: "download_progress",
+  /** A BIOS download made progress; the payload is one {@link FirmwareProgress}. */
+  firmwareProgress: "firmware_progress",
 } as const;
 
 /* -------------------------------------------------------------- callables */
@@ -343,3 +345,87 @@ export const getFreeSpace = rpc<[], FreeSpace>("get_free_space");
 export const getSettings = rpc<[], Settings>("get_settings");
 /** Rejects with `invalid_input` (nothing saved) for a bad value; resolves with the new settings. */
 export const setSettings = rpc<[patch: SettingsPatch], Settings>("set_settings");
+
+/* ------------------------------------------------------------------- bios */
+
+/** `missing_on_server`: missing here and downloadable from RomM; `missing`: a required
+ * file that is missing here and not on the server. Our md5 decides; RomM's
+ * `is_verified` is only shown (`server_verified`). */
+export type FirmwareStatus =
+  | "verified"
+  | "wrong_hash"
+  | "missing_on_server"
+  | "missing"
+  | "optional_missing";
+
+export interface FirmwareFile {
+  file_name: string;
+  /** Relative to the target's bios folder (`dc/dc_boot.bin`). */
+  path: string;
+  required: boolean;
+  status: FirmwareStatus;
+  on_server: boolean;
+  firmware_id: number | null;
+  /** Our md5 of the local file (null: no file). */
+  md5: string | null;
+  /** The server file's size in bytes (null: not on the server). */
+  size_bytes: number | null;
+  server_verified: boolean | null;
+  expected_md5s: string[];
+  description: string;
+  /** True when RomDeck placed this file (it may delete it without force). */
+  placed: boolean;
+}
+
+export interface PlatformFirmware {
+  platform_slug: string;
+  platform_name: string;
+  system: string;
+  needs_firmware: boolean;
+  /** The games can boot: every required file verified, and one of `any_of` verified. */
+  ready: boolean;
+  /** Paths of which at least one is needed (`["*"]`: any file), empty when none. */
+  any_of: string[];
+  files: FirmwareFile[];
+}
+
+export interface FirmwareFetch {
+  platform_slug: string;
+  path: string;
+  outcome: "downloaded" | "skipped" | "failed";
+  status: FirmwareStatus;
+  message: string;
+  error_code: ErrorCode | null;
+  backup_path: string | null;
+}
+
+export interface FirmwareDownloads {
+  results: FirmwareFetch[];
+}
+
+export interface FirmwareProgress {
+  /** Relative to the bios folder. */
+  path: string;
+  bytes_done: number;
+  bytes_total: number | null;
+}
+
+export interface FirmwareDeleted {
+  path: string;
+  /** Set when a file RomDeck had not placed was force-deleted: it was moved here. */
+  backup_path: string | null;
+}
+
+/** `platformSlug` null: every platform of the server. */
+export const listFirmware = rpc<[platformSlug: string | null], PlatformFirmware[]>(
+  "list_firmware",
+);
+/** `fileNames` empty: every missing (or wrong) file the server has. */
+export const downloadFirmware = rpc<
+  [platformSlug: string | null, fileNames: string[]],
+  FirmwareDownloads
+>("download_firmware");
+/** `path` relative to the bios folder; `force` deletes a file RomDeck did not place. */
+export const deleteFirmware = rpc<[path: string, force: boolean], FirmwareDeleted>(
+  "delete_firmware",
+);

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bootstrap import Paths, build_app
-from romdeck.cli import library, play
+from romdeck.cli import bios, library, play
 from romdeck.cli.progress import ProgressBar
 from romdeck.errors import (
     AuthRejectedError,
@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--dry-run", action="store_true", help="plan only, write nothing")
     sub.add_parser("status", help="show the connection, selection and last sync")
     play.add_commands(sub)
+    bios.add_commands(sub)
     return parser
 
 
@@ -75,6 +76,8 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return await library.sync(app, args, out, err)
         if args.command == "status":
             return library.status(app, out)
+        if args.command == "bios":
+            return await bios.run(app, args, out, bar)
         return await play.run(app, args, out, err)
     finally:
         bar.close()

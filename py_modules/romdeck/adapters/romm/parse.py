@@ -12,6 +12,7 @@ import json
 from datetime import UTC
 
 from romdeck.domain.auth import DeviceAuthorization
+from romdeck.domain.firmware import ServerFirmware
 from romdeck.domain.models import (
     Collection,
     Platform,
@@ -287,3 +288,19 @@ def http_date(value: str) -> str:
     if when.tzinfo is None:
         return ""
     return when.astimezone(UTC).isoformat()
+
+
+def parse_firmware_list(data: object) -> list[ServerFirmware]:
+    """``GET /api/firmware[?platform_id=]`` -> firmware files (hashes lowercased)."""
+    return [
+        ServerFirmware(
+            id=obj.integer("id"),
+            file_name=obj.text("file_name"),
+            size_bytes=obj.optional_integer("file_size_bytes"),
+            md5=obj.optional_text("md5_hash").lower(),
+            sha1=obj.optional_text("sha1_hash").lower(),
+            crc=obj.optional_text("crc_hash").lower(),
+            is_verified=obj.flag("is_verified", False),
+        )
+        for obj in _objects(data, "firmware")
+    ]

@@ -80,7 +80,19 @@ CREATE TABLE downloads (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2)
+MIGRATION_3 = """
+CREATE TABLE firmware_files (
+    bios_root TEXT NOT NULL,
+    path TEXT NOT NULL,
+    md5 TEXT NOT NULL,
+    firmware_id INTEGER,
+    platform_slug TEXT,
+    placed_at TEXT,
+    PRIMARY KEY (bios_root, path)
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_3)
 """Schema scripts in order; never edit a released one, append a new one."""
 
 BUSY_TIMEOUT_MS = 5000
