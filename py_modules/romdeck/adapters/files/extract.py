@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from romdeck.adapters.files.atomic import fsync_dir
+from romdeck.adapters.files.os_errors import write_error
 from romdeck.domain.downloads import (
     MIB,
     ArchiveMember,
@@ -32,7 +33,6 @@ from romdeck.domain.downloads import (
 from romdeck.errors import (
     CancelledError,
     CorruptFileError,
-    DiskFullError,
     DownloadFailedError,
     InvalidInputError,
     NotFoundError,
@@ -367,6 +367,4 @@ def _require_empty(target_dir: Path) -> None:
 
 
 def _os_error(err: OSError, path: Path) -> RomDeckError:
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DiskFullError(f"The disk is full while unpacking into {path}")
-    return DownloadFailedError(f"Cannot unpack into {path}: {err.strerror or err}")
+    return write_error(err, path, other=DownloadFailedError, doing="unpack into")

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from romdeck.adapters.files.atomic import fsync_dir, write_bytes_atomic
-from romdeck.errors import DiskFullError, DownloadFailedError, RomDeckError
+from romdeck.adapters.files.os_errors import write_error
+from romdeck.errors import DownloadFailedError, RomDeckError
 
 
 class LocalInstallTree:
@@ -54,9 +55,7 @@ class LocalInstallTree:
 
 
 def _error(err: OSError, path: Path) -> RomDeckError:
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DiskFullError(f"The disk is full while writing {path}")
-    return DownloadFailedError(f"Cannot change {path}: {err.strerror or err}")
+    return write_error(err, path, other=DownloadFailedError, doing="change")
 
 
 def _file_sizes(root: Path) -> dict[str, int]:

@@ -7,14 +7,14 @@ EDQUOT) or ``DownloadFailedError`` for an ``OSError``, naming the path involved.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 from pathlib import Path
 from typing import BinaryIO
 
 from romdeck.adapters.files.atomic import fsync_dir, write_bytes_atomic
+from romdeck.adapters.files.os_errors import write_error
 from romdeck.domain.downloads import PartState
-from romdeck.errors import DiskFullError, DownloadFailedError, RomDeckError
+from romdeck.errors import DownloadFailedError, RomDeckError
 
 
 class PartFile:
@@ -85,6 +85,4 @@ class PartFile:
 
 def storage_error(err: OSError, path: Path) -> RomDeckError:
     """Our error for an ``OSError`` met while writing ``path``: disk full or a failed download."""
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DiskFullError(f"The disk is full while writing {path}")
-    return DownloadFailedError(f"Cannot write {path}: {err.strerror or err}")
+    return write_error(err, path, other=DownloadFailedError)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -12,6 +11,7 @@ from pathlib import Path
 import filelock
 
 from romdeck.adapters.files.atomic import write_bytes_atomic
+from romdeck.adapters.files.os_errors import write_error
 from romdeck.adapters.steam.locator import SteamLocator
 from romdeck.domain.steam_collections import (
     NAMESPACE_LIMIT_CHARS,
@@ -22,7 +22,6 @@ from romdeck.domain.steam_collections import (
 from romdeck.errors import (
     BusyError,
     CorruptFileError,
-    DiskFullError,
     RomDeckError,
     StateError,
     SteamNotFoundError,
@@ -152,6 +151,4 @@ def _replace(path: Path, original: str | None, text: str) -> None:
 
 
 def _write_error(path: Path, err: OSError) -> RomDeckError:
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DiskFullError(f"Not enough free space to write {path}")
-    return StateError(f"Cannot write {path}: {err.strerror or err}")
+    return write_error(err, path, other=StateError)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import errno
 from pathlib import Path
 
 from romdeck.adapters.files.atomic import write_bytes_atomic
-from romdeck.errors import DiskFullError, RomDeckError, StateError, SteamNotFoundError
+from romdeck.adapters.files.os_errors import write_error
+from romdeck.errors import RomDeckError, StateError, SteamNotFoundError
 
 _GRID_SUFFIXES = ("p", "", "_hero", "_logo", "_icon")
 _IMAGE_EXTENSIONS = (".png", ".jpg")
@@ -65,6 +65,4 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _io_error(path: Path, err: OSError) -> RomDeckError:
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DiskFullError(f"Not enough free space to write {path}")
-    return StateError(f"Cannot write {path}: {err.strerror or err}")
+    return write_error(err, path, other=StateError)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import struct
@@ -16,6 +15,7 @@ import filelock
 import vdf
 
 from romdeck.adapters.files.atomic import write_bytes_atomic
+from romdeck.adapters.files.os_errors import write_error
 from romdeck.adapters.steam.locator import SteamLocator
 from romdeck.domain.appid import to_signed_int32, to_unsigned_int32
 from romdeck.domain.models import RegistryEntry
@@ -23,7 +23,6 @@ from romdeck.domain.plan import FoundShortcut, own_rom_id
 from romdeck.errors import (
     BusyError,
     CorruptFileError,
-    DiskFullError,
     InvalidInputError,
     RomDeckError,
     StateError,
@@ -360,6 +359,4 @@ def _make_dir(folder: Path) -> None:
 
 
 def _write_error(path: Path, err: OSError) -> RomDeckError:
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DiskFullError(f"Not enough free space to write {path}")
-    return StateError(f"Cannot write {path}: {err.strerror or err}")
+    return write_error(err, path, other=StateError)

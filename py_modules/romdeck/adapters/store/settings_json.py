@@ -16,7 +16,6 @@ holds the RomM token: it is written mode 0600 and its content is never logged.
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from romdeck.adapters.files.atomic import write_bytes_atomic
+from romdeck.adapters.files.os_errors import write_error
 from romdeck.domain.models import Selection
 from romdeck.domain.settings import (
     EMULATION_TARGETS,
@@ -35,7 +35,7 @@ from romdeck.domain.settings import (
     EmulationSettings,
     Settings,
 )
-from romdeck.errors import CorruptFileError, DiskFullError, InvalidInputError, StateError
+from romdeck.errors import CorruptFileError, InvalidInputError, StateError
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +159,7 @@ def settings_document(settings: Settings, version: int) -> dict[str, Any]:
 
 
 def _os_error(err: OSError, action: str, path: Path) -> Exception:
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DiskFullError(f"No space left to {action} {path}")
-    return StateError(f"Cannot {action} {path}: {err.strerror or err}")
+    return write_error(err, path, other=StateError, doing=action)
 
 
 class JsonSettingsStore:
