@@ -201,11 +201,15 @@ export interface ShortcutRemoval {
 }
 
 export interface SyncChunk {
+  /** Names this hand-out in `report_sync_chunk`; null when nothing is left to hand out. */
+  lease_id: string | null;
   add: ShortcutChange[];
   update: ShortcutUpdate[];
   remove: ShortcutRemoval[];
   /** Changes still waiting after this chunk. */
   remaining: number;
+  /** Seconds until unreported changes of this chunk are handed out again. */
+  lease_seconds: number;
 }
 
 /** What the panel did with one change of a chunk. */
@@ -300,7 +304,7 @@ export const getSyncProgress = rpc<[], SyncProgress>("get_sync_progress");
 export const cancelSync = rpc<[], Empty>("cancel_sync");
 /** `size`: the most changes (add + update + remove) to hand out. */
 export const nextSyncChunk = rpc<[size: number], SyncChunk>("next_sync_chunk");
-export const reportSyncChunk = rpc<[results: ShortcutOutcome[]], ChunkReport>(
+export const reportSyncChunk = rpc<[leaseId: string, results: ShortcutOutcome[]], ChunkReport>(
   "report_sync_chunk",
 );
 export const getArtwork = rpc<[romId: number], Artwork>("get_artwork");
