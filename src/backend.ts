@@ -75,8 +75,8 @@ export function unwrap<T>(result: Result<T>): T {
   throw new BackendError("internal", "The RomDeck backend sent a malformed reply.");
 }
 
-/** Binds the backend method `name` as a function that unwraps its Result. */
-function rpc<Args extends unknown[], T>(name: string): (...args: Args) => Promise<T> {
+/** Binds the backend method `name` as a function that unwraps its Result (for backend-pending.ts too). */
+export function rpc<Args extends unknown[], T>(name: string): (...args: Args) => Promise<T> {
   const call = callable<Args, Result<T>>(name);
   return async (...args: Args): Promise<T> => {
     let result: Result<T>;
