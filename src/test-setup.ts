@@ -79,9 +79,17 @@ vi.mock("@decky/ui", () => ({
   ButtonItem: ({
     children,
     disabled,
+    label,
     onClick,
-  }: ChildrenProps & { disabled?: boolean; onClick?: () => void }) =>
-    createElement("button", { type: "button", disabled, onClick }, children),
+  }: ChildrenProps & { disabled?: boolean; label?: ReactNode; onClick?: () => void }) =>
+    label
+      ? createElement(
+          "div",
+          null,
+          createElement("span", null, label),
+          createElement("button", { type: "button", disabled, onClick }, children),
+        )
+      : createElement("button", { type: "button", disabled, onClick }, children),
   Spinner: () => createElement("span", { role: "status" }, "Loading…"),
   Field: ({ label, children }: ChildrenProps & { label?: ReactNode }) =>
     createElement("div", null, label && createElement("span", null, label), children),

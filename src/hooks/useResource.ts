@@ -11,8 +11,8 @@ export interface Resource<T> {
   loading: boolean;
   /** Reads again. */
   refresh: () => Promise<void>;
-  /** Replaces the value (with what an action's reply says it is now). */
-  set: (value: T) => void;
+  /** Replaces the value (with what an action's reply or an event says it is now). */
+  set: (update: T | ((previous: T | null) => T)) => void;
 }
 
 /**
@@ -64,7 +64,7 @@ export function useResource<T>(
     return () => clearInterval(timer);
   }, [polling, pollMs, refresh]);
 
-  return { data, error, loading, refresh, set: setData };
+  return { data, error, loading, refresh, set: setData as Resource<T>["set"] };
 }
 
 /** Runs one action at a time: `busy` while it runs, `error` if it failed (cleared on the next run). */
