@@ -57,14 +57,26 @@ export interface PlatformFirmware {
   platform_slug: string;
   platform_name: string;
   needs_firmware: boolean;
+  /** The bios branch also sends whether the games can boot (its own any-of rules). */
+  ready?: boolean;
   files: FirmwareFile[];
 }
 
 export const listFirmware = rpc<[platformSlug: string | null], PlatformFirmware[]>("list_firmware");
-/** Resolves with the platforms' firmware after the download (shape assumed: as list_firmware). */
+/** One file's download outcome, as the bios branch's `download_firmware` answers. */
+export interface FirmwareFetch {
+  platform_slug: string;
+  path: string;
+  outcome: string;
+  status: FirmwareStatus;
+  message: string;
+  error_code: string | null;
+  backup_path: string | null;
+}
+
 export const downloadFirmware = rpc<
   [platformSlug: string | null, fileNames: string[]],
-  PlatformFirmware[]
+  { results: FirmwareFetch[] }
 >("download_firmware");
 export const deleteFirmware = rpc<[path: string, force: boolean], Record<string, unknown>>(
   "delete_firmware",

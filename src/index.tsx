@@ -80,6 +80,7 @@ function Bios() {
       loading={firmware.loading}
       error={firmware.error}
       busy={firmware.busy}
+      failures={firmware.failures}
       onDownload={(slug, files) => void firmware.download(slug, files)}
     />
   );

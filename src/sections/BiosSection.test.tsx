@@ -19,7 +19,7 @@ const psx: PlatformFirmware = {
 const snes: PlatformFirmware = { platform_slug: "snes", platform_name: "SNES", needs_firmware: false, files: [] };
 
 function props(overrides: Partial<BiosSectionProps>): BiosSectionProps {
-  return { platforms: [psx, snes], loading: false, error: null, busy: false, onDownload: vi.fn(), ...overrides };
+  return { platforms: [psx, snes], loading: false, error: null, busy: false, failures: [], onDownload: vi.fn(), ...overrides };
 }
 
 describe("BiosSection", () => {
@@ -52,12 +52,16 @@ describe("BiosSection", () => {
 describe("useFirmware", () => {
   it("lists all platforms, then re-reads after a download", async () => {
     const list = answerOk("list_firmware", [psx]);
-    const download = answerOk("download_firmware", [psx]);
+    const failed = { platform_slug: "psx", path: "/bios/scph5501.bin", outcome: "failed", status: "missing" as const, message: "Wrong checksum from the server.", error_code: "hash_mismatch", backup_path: null };
+    const download = answerOk("download_firmware", { results: [failed] });
     const { result } = renderHook(() => useFirmware());
     await act(async () => {});
     expect(list).toHaveBeenCalledWith(null);
     await act(() => result.current.download("psx", ["scph5501.bin"]));
     expect(download).toHaveBeenCalledWith("psx", ["scph5501.bin"]);
     expect(list).toHaveBeenCalledTimes(2);
+    expect(result.current.failures).toEqual([failed]);
+    render(<BiosSection {...props({ failures: result.current.failures })} />);
+    expect(screen.getByRole("alert").textContent).toBe("scph5501.bin: Wrong checksum from the server.");
   });
 });

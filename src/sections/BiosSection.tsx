@@ -1,7 +1,7 @@
 import { ButtonItem, PanelSection, PanelSectionRow, Spinner } from "@decky/ui";
 
 import type { BackendError } from "../backend";
-import type { FirmwareFile, FirmwareStatus, PlatformFirmware } from "../backend-pending";
+import type { FirmwareFetch, FirmwareFile, FirmwareStatus, PlatformFirmware } from "../backend-pending";
 import { errorWords } from "../format";
 
 export interface BiosSectionProps {
@@ -9,6 +9,8 @@ export interface BiosSectionProps {
   loading: boolean;
   error: BackendError | null;
   busy: boolean;
+  /** Files of the last download that failed. */
+  failures: FirmwareFetch[];
   onDownload: (platformSlug: string, fileNames: string[]) => void;
 }
 
@@ -27,7 +29,7 @@ export function downloadable(files: FirmwareFile[]): FirmwareFile[] {
 
 function Platform({ platform, busy, onDownload }: { platform: PlatformFirmware; busy: boolean; onDownload: BiosSectionProps["onDownload"] }) {
   const needed = platform.files.filter((f) => f.required);
-  const ready = needed.every((f) => f.status === "verified");
+  const ready = platform.ready ?? needed.every((f) => f.status === "verified");
   const fetchable = downloadable(platform.files);
   return (
     <PanelSectionRow>
@@ -51,7 +53,7 @@ function Platform({ platform, busy, onDownload }: { platform: PlatformFirmware; 
 }
 
 /** The "BIOS" section: firmware status per platform that needs it, and download of what is missing. */
-export function BiosSection({ platforms, loading, error, busy, onDownload }: BiosSectionProps) {
+export function BiosSection({ platforms, loading, error, busy, failures, onDownload }: BiosSectionProps) {
   const needing = (platforms ?? []).filter((p) => p.needs_firmware);
   return (
     <PanelSection title="BIOS">
@@ -67,6 +69,13 @@ export function BiosSection({ platforms, loading, error, busy, onDownload }: Bio
       )}
       {needing.map((p) => (
         <Platform key={p.platform_slug} platform={p} busy={busy} onDownload={onDownload} />
+      ))}
+      {failures.map((f) => (
+        <PanelSectionRow key={f.path}>
+          <div role="alert">
+            {f.path.split("/").pop()}: {f.message}
+          </div>
+        </PanelSectionRow>
       ))}
       {error && (
         <PanelSectionRow>
