@@ -1,5 +1,5 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import type { Status, SyncProgress } from "./backend";
 import plugin from "./index";
@@ -45,6 +45,20 @@ function renderPanel() {
 describe("RomDeck panel", () => {
   it("is registered under the plugin's name", () => {
     expect(plugin().name).toBe("RomDeck");
+  });
+
+  it("starts the launch gate inside Steam and stops it on dismount", () => {
+    const unregister = vi.fn();
+    const register = vi.fn(() => ({ unregister }));
+    vi.stubGlobal("SteamClient", { Apps: { RegisterForGameActionStart: register } });
+    try {
+      const loaded = plugin();
+      expect(register).toHaveBeenCalledTimes(1);
+      loaded.onDismount?.();
+      expect(unregister).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it("shows every section once signed in", async () => {

@@ -1,7 +1,8 @@
-import { definePlugin } from "@decky/api";
+import { addEventListener, definePlugin, removeEventListener, toaster } from "@decky/api";
 import { staticClasses } from "@decky/ui";
 import { useEffect, useRef } from "react";
 
+import { type Download, EVENTS, listInstalled, queueDownloads } from "./backend";
 import { RomDeckIcon } from "./components/RomDeckIcon";
 import { useApplyPlan } from "./hooks/useApplyPlan";
 import { useConnection } from "./hooks/useConnection";
@@ -15,6 +16,7 @@ import { ConnectionSection } from "./sections/ConnectionSection";
 import { DownloadsSection } from "./sections/DownloadsSection";
 import { LibrarySection } from "./sections/LibrarySection";
 import { SettingsSection } from "./sections/SettingsSection";
+import { type GameActionApps, startLaunchGate } from "./steam/launchGate";
 
 /* Each container wires one section to its hooks; sections never call the backend. */
 
@@ -128,9 +130,33 @@ function Content() {
   );
 }
 
-export default definePlugin(() => ({
-  name: "RomDeck",
-  titleView: <div className={staticClasses.Title}>RomDeck</div>,
-  content: <Content />,
-  icon: <RomDeckIcon />,
-}));
+/** Starts the launch gate over Steam's real objects; a no-op outside Steam. Returns the stop. */
+function startGate(): () => void {
+  const apps = (globalThis as { SteamClient?: { Apps?: GameActionApps } }).SteamClient?.Apps;
+  if (!apps) return () => {};
+  return startLaunchGate({
+    apps,
+    isInstalled: async (romId) => (await listInstalled()).installs.some((i) => i.rom_id === romId),
+    queueDownload: async (romId) => {
+      const queued = (await queueDownloads([romId])).find((d) => d.rom_id === romId);
+      if (!queued) throw new Error("RomDeck did not queue the download.");
+      return queued;
+    },
+    toast: (title, body) => toaster.toast({ title, body }),
+    onDownload: (listener) => {
+      const registered = addEventListener<[Download]>(EVENTS.downloadProgress, listener);
+      return () => removeEventListener(EVENTS.downloadProgress, registered);
+    },
+  });
+}
+
+export default definePlugin(() => {
+  const stopGate = startGate();
+  return {
+    name: "RomDeck",
+    titleView: <div className={staticClasses.Title}>RomDeck</div>,
+    content: <Content />,
+    icon: <RomDeckIcon />,
+    onDismount: stopGate,
+  };
+});
