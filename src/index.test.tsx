@@ -32,6 +32,7 @@ function scriptConnected(): void {
   answerOk("list_installed", { installs: [], bytes_by_platform: {}, total_bytes: 0 });
   answerOk("get_free_space", { free_bytes: 1024 });
   answerOk("list_firmware", []);
+  answerOk("list_saves", []);
   answerOk("get_settings", {
     emulation: { target: "auto", roms_root: null, templates: {} },
     tls: { verify: true, ca_file: null },
@@ -67,7 +68,7 @@ describe("RomDeck panel", () => {
     renderPanel();
 
     expect(await screen.findByText("RomM 4.4.0")).toBeTruthy();
-    for (const name of ["RomM server", "Library", "Downloads", "BIOS", "Settings"]) {
+    for (const name of ["RomM server", "Library", "Downloads", "Saves", "BIOS", "Settings"]) {
       expect(screen.getByRole("region", { name })).toBeTruthy();
     }
   });

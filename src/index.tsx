@@ -9,12 +9,14 @@ import { useConnection } from "./hooks/useConnection";
 import { useDownloads, useInstalled } from "./hooks/useDownloads";
 import { useFirmware } from "./hooks/useFirmware";
 import { useLibrary } from "./hooks/useLibrary";
+import { useSaves } from "./hooks/useSaves";
 import { useSettings } from "./hooks/useSettings";
 import { useSyncProgress } from "./hooks/useSyncProgress";
 import { BiosSection } from "./sections/BiosSection";
 import { ConnectionSection } from "./sections/ConnectionSection";
 import { DownloadsSection } from "./sections/DownloadsSection";
 import { LibrarySection } from "./sections/LibrarySection";
+import { SavesSection } from "./sections/SavesSection";
 import { SettingsSection } from "./sections/SettingsSection";
 import { type GameActionApps, startLaunchGate } from "./steam/launchGate";
 
@@ -88,6 +90,23 @@ function Bios() {
   );
 }
 
+function Saves() {
+  const s = useSaves();
+  return (
+    <SavesSection
+      games={s.games}
+      loading={s.loading}
+      error={s.error}
+      busy={s.busy}
+      backups={s.backups}
+      onSyncNow={() => void s.syncNow()}
+      onResolve={(romId, file, choice) => void s.resolve(romId, file, choice)}
+      onShowBackups={(romId) => void s.showBackups(romId)}
+      onRestore={(id) => void s.restore(id)}
+    />
+  );
+}
+
 function Settings() {
   const s = useSettings();
   return (
@@ -102,7 +121,7 @@ function Settings() {
   );
 }
 
-/** The quick-access panel: connection first; library, downloads and BIOS once signed in; settings always. */
+/** The quick-access panel: connection first; library, downloads, saves and BIOS once signed in; settings always. */
 function Content() {
   const c = useConnection();
   const configured = c.status?.configured ?? false;
@@ -124,6 +143,7 @@ function Content() {
       />
       {configured && <Library onSyncEnded={() => void c.refresh()} />}
       {configured && <Downloads />}
+      {configured && <Saves />}
       {configured && <Bios />}
       <Settings />
     </>
