@@ -26,6 +26,7 @@ const idle: SyncProgress = {
 
 function scriptConnected(): void {
   answerOk("get_status", connected);
+  answerOk("test_connection", { server_version: "4.4.0", platforms: 1 });
   answerOk("list_platforms", [{ id: 1, slug: "snes", name: "SNES", rom_count: 3, selected: true }]);
   answerOk("list_collections", []);
   answerOk("get_downloads", []);
@@ -71,6 +72,24 @@ describe("RomDeck panel", () => {
     for (const name of ["RomM server", "Library", "Downloads", "Saves", "BIOS", "Settings"]) {
       expect(screen.getByRole("region", { name })).toBeTruthy();
     }
+  });
+
+  it("asks the server for its version when the status has none, and says why it is unreachable", async () => {
+    scriptConnected();
+    answerOk("get_status", { ...connected, server_version: null });
+    answerOk("get_sync_progress", idle);
+    const { unmount } = renderPanel();
+    expect(await screen.findByText("RomM 4.4.0")).toBeTruthy();
+    unmount();
+
+    backendMock("test_connection").mockResolvedValue({
+      ok: false,
+      error: { code: "tls_failure", message: "Certificate expired on 2026-11-01." },
+    });
+    renderPanel();
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "The server's TLS certificate was not accepted. Certificate expired on 2026-11-01.",
+    );
   });
 
   it("offers sign-in and hides the library until a server is configured", async () => {

@@ -7,6 +7,10 @@ import {
   loginPassword,
   loginToken,
   logout,
+  testConnection,
+  type ConnectionTest,
+  type BackendError,
+  asBackendError,
 } from "../backend";
 import { useAction } from "./useResource";
 import { useStatus } from "./useStatus";
@@ -28,6 +32,25 @@ export function useConnection() {
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const { refresh } = status;
   const { run } = action;
+  const [check, setCheck] = useState<{ result: ConnectionTest | null; error: BackendError | null }>({
+    result: null,
+    error: null,
+  });
+  const configured = status.status?.configured ?? false;
+  const url = status.status?.url;
+
+  // Once configured, ask the server itself (test_connection): its version, or why it cannot be reached.
+  useEffect(() => {
+    if (!configured) return;
+    let active = true;
+    testConnection().then(
+      (result) => active && setCheck({ result, error: null }),
+      (error: unknown) => active && setCheck({ result: null, error: asBackendError(error) }),
+    );
+    return () => {
+      active = false;
+    };
+  }, [configured, url]);
 
   const stopPolling = useCallback(() => {
     clearTimeout(timer.current);
@@ -79,6 +102,11 @@ export function useConnection() {
 
   return {
     ...status,
+    status:
+      status.status && check.result
+        ? { ...status.status, server_version: status.status.server_version ?? check.result.server_version }
+        : status.status,
+    error: status.error ?? check.error,
     busy: action.busy,
     actionError: action.error,
     device,

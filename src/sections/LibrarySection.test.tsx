@@ -78,6 +78,14 @@ describe("LibrarySection", () => {
     expect(screen.getByRole("alert").textContent).toBe("Restart Steam and press Sync again.");
   });
 
+  it("counts the changes Steam did not take in a finished run", () => {
+    const applyResult = { status: "done" as const, message: "", created: 3, updated: 0, removed: 0, failed: 2, remaining: 0 };
+    render(<LibrarySection {...props({ applyResult })} />);
+    expect(screen.getByRole("alert").textContent).toBe(
+      "Steam did not take 2 shortcut change(s); the next sync tries them again.",
+    );
+  });
+
   it("shows a failed listing in words", () => {
     render(<LibrarySection {...props({ platforms: null, error: new BackendError("auth_rejected", "The token was revoked.") })} />);
     expect(screen.getByRole("alert").textContent).toBe("RomM rejected the sign-in. The token was revoked.");

@@ -68,6 +68,10 @@ export function LibrarySection(props: LibrarySectionProps) {
   const problem = props.syncError ?? props.error;
   const anySelected = [...(platforms ?? []), ...(collections ?? [])].some((i) => i.selected);
   const stopReason = applyResult && applyResult.status !== "done" ? applyResult.message : null;
+  const refused =
+    applyResult && applyResult.status === "done" && applyResult.failed > 0
+      ? `Steam did not take ${applyResult.failed} shortcut change(s); the next sync tries them again.`
+      : null;
   return (
     <PanelSection title="Library">
       {props.loading && !platforms && (
@@ -120,6 +124,11 @@ export function LibrarySection(props: LibrarySectionProps) {
       {stopReason && (
         <PanelSectionRow>
           <div role="alert">{stopReason}</div>
+        </PanelSectionRow>
+      )}
+      {refused && (
+        <PanelSectionRow>
+          <div role="alert">{refused}</div>
         </PanelSectionRow>
       )}
       {problem && (
