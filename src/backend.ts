@@ -75,8 +75,8 @@ export function unwrap<T>(result: Result<T>): T {
   throw new BackendError("internal", "The RomDeck backend sent a malformed reply.");
 }
 
-/** Binds the backend method `name` as a function that unwraps its Result. */
-function rpc<Args extends unknown[], T>(name: string): (...args: Args) => Promise<T> {
+/** Binds the backend method `name` as a function that unwraps its Result (for backend-pending.ts too). */
+export function rpc<Args extends unknown[], T>(name: string): (...args: Args) => Promise<T> {
   const call = callable<Args, Result<T>>(name);
   return async (...args: Args): Promise<T> => {
     let result: Result<T>;
@@ -204,11 +204,15 @@ export interface ShortcutRemoval {
 }
 
 export interface SyncChunk {
+  /** Names this hand-out in `report_sync_chunk`; null when nothing is left to hand out. */
+  lease_id: string | null;
   add: ShortcutChange[];
   update: ShortcutUpdate[];
   remove: ShortcutRemoval[];
   /** Changes still waiting after this chunk. */
   remaining: number;
+  /** Seconds until unreported changes of this chunk are handed out again. */
+  lease_seconds: number;
 }
 
 /** What the panel did with one change of a chunk. */
@@ -330,7 +334,7 @@ export const getSyncProgress = rpc<[], SyncProgress>("get_sync_progress");
 export const cancelSync = rpc<[], Empty>("cancel_sync");
 /** `size`: the most changes (add + update + remove) to hand out. */
 export const nextSyncChunk = rpc<[size: number], SyncChunk>("next_sync_chunk");
-export const reportSyncChunk = rpc<[results: ShortcutOutcome[]], ChunkReport>(
+export const reportSyncChunk = rpc<[leaseId: string, results: ShortcutOutcome[]], ChunkReport>(
   "report_sync_chunk",
 );
 export const getArtwork = rpc<[romId: number], Artwork>("get_artwork");

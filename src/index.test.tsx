@@ -1,5 +1,5 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import type { Status, SyncProgress } from "./backend";
 import plugin from "./index";
@@ -24,6 +24,22 @@ const idle: SyncProgress = {
   remaining: 0,
 };
 
+function scriptConnected(): void {
+  answerOk("get_status", connected);
+  answerOk("test_connection", { server_version: "4.4.0", platforms: 1 });
+  answerOk("list_platforms", [{ id: 1, slug: "snes", name: "SNES", rom_count: 3, selected: true }]);
+  answerOk("list_collections", []);
+  answerOk("get_downloads", []);
+  answerOk("list_installed", { installs: [], bytes_by_platform: {}, total_bytes: 0 });
+  answerOk("get_free_space", { free_bytes: 1024 });
+  answerOk("list_firmware", []);
+  answerOk("list_saves", []);
+  answerOk("get_settings", {
+    emulation: { target: "auto", roms_root: null, templates: {} },
+    tls: { verify: true, ca_file: null },
+  });
+}
+
 function renderPanel() {
   return render(plugin().content ?? <></>);
 }
@@ -33,26 +49,63 @@ describe("RomDeck panel", () => {
     expect(plugin().name).toBe("RomDeck");
   });
 
-  it("shows the RomM server it is connected to", async () => {
-    answerOk("get_status", connected);
+  it("starts the launch gate inside Steam and stops it on dismount", () => {
+    const unregister = vi.fn();
+    const register = vi.fn(() => ({ unregister }));
+    vi.stubGlobal("SteamClient", { Apps: { RegisterForGameActionStart: register } });
+    try {
+      const loaded = plugin();
+      expect(register).toHaveBeenCalledTimes(1);
+      loaded.onDismount?.();
+      expect(unregister).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it("shows every section once signed in", async () => {
+    scriptConnected();
     answerOk("get_sync_progress", idle);
     renderPanel();
 
-    expect(await screen.findByText("Connected to https://romm.example (RomM 4.4.0)")).toBeTruthy();
-    expect(screen.getByRole("region", { name: "RomM" })).toBeTruthy();
+    expect(await screen.findByText("RomM 4.4.0")).toBeTruthy();
+    for (const name of ["RomM server", "Library", "Downloads", "Saves", "BIOS", "Settings"]) {
+      expect(screen.getByRole("region", { name })).toBeTruthy();
+    }
   });
 
-  it("disables Sync now until a server is configured", async () => {
+  it("asks the server for its version when the status has none, and says why it is unreachable", async () => {
+    scriptConnected();
+    answerOk("get_status", { ...connected, server_version: null });
+    answerOk("get_sync_progress", idle);
+    const { unmount } = renderPanel();
+    expect(await screen.findByText("RomM 4.4.0")).toBeTruthy();
+    unmount();
+
+    backendMock("test_connection").mockResolvedValue({
+      ok: false,
+      error: { code: "tls_failure", message: "Certificate expired on 2026-11-01." },
+    });
+    renderPanel();
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "The server's TLS certificate was not accepted. Certificate expired on 2026-11-01.",
+    );
+  });
+
+  it("offers sign-in and hides the library until a server is configured", async () => {
     answerOk("get_status", { ...connected, configured: false, url: "", server_version: null });
-    answerOk("get_sync_progress", idle);
+    answerOk("get_settings", {
+      emulation: { target: "auto", roms_root: null, templates: {} },
+      tls: { verify: true, ca_file: null },
+    });
     renderPanel();
 
-    await screen.findByText("Not signed in to a RomM server.");
-    expect(screen.getByRole<HTMLButtonElement>("button", { name: "Sync now" }).disabled).toBe(true);
+    expect(await screen.findByText("Get a sign-in code")).toBeTruthy();
+    expect(screen.queryByRole("region", { name: "Library" })).toBeNull();
   });
 
-  it("calls start_sync when Sync now is clicked and shows the sync's progress", async () => {
-    answerOk("get_status", connected);
+  it("calls start_sync when Sync is clicked and shows the sync's progress", async () => {
+    scriptConnected();
     backendMock("get_sync_progress")
       .mockResolvedValueOnce({ ok: true, data: idle })
       .mockResolvedValue({
@@ -61,7 +114,7 @@ describe("RomDeck panel", () => {
       });
     const start = answerOk("start_sync", { run_id: 1 });
     renderPanel();
-    const button = await screen.findByRole<HTMLButtonElement>("button", { name: "Sync now" });
+    const button = await screen.findByRole<HTMLButtonElement>("button", { name: "Sync" });
     await waitFor(() => expect(button.disabled).toBe(false));
 
     fireEvent.click(button);
@@ -74,20 +127,18 @@ describe("RomDeck panel", () => {
   });
 
   it("shows why a sync could not start", async () => {
-    answerOk("get_status", connected);
+    scriptConnected();
     answerOk("get_sync_progress", idle);
     backendMock("start_sync").mockResolvedValue({
       ok: false,
       error: { code: "steam_not_found", message: "No Steam user was found." },
     });
     renderPanel();
-    const button = await screen.findByRole<HTMLButtonElement>("button", { name: "Sync now" });
+    const button = await screen.findByRole<HTMLButtonElement>("button", { name: "Sync" });
     await waitFor(() => expect(button.disabled).toBe(false));
 
     fireEvent.click(button);
 
-    expect((await screen.findByRole("alert")).textContent).toBe(
-      "Sync failed: No Steam user was found.",
-    );
+    expect((await screen.findByRole("alert")).textContent).toBe("No Steam user was found.");
   });
 });

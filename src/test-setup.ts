@@ -38,6 +38,13 @@ export function answerOk(name: string, data: unknown): BackendFn {
   return backendMock(name).mockResolvedValue({ ok: true, data });
 }
 
+const listeners = vi.hoisted(() => new Map<string, Set<(...args: unknown[]) => void>>());
+
+/** Delivers a backend event to the panel's listeners, as Decky does for `decky.emit`. */
+export function emitEvent(name: string, ...args: unknown[]): void {
+  for (const listener of listeners.get(name) ?? []) listener(...args);
+}
+
 vi.mock("@decky/api", () => ({
   callable: (name: string) => {
     const fn = backendMock(name);
@@ -45,8 +52,14 @@ vi.mock("@decky/api", () => ({
   },
   definePlugin: <T,>(fn: T) => fn,
   toaster: { toast: vi.fn() },
-  addEventListener: vi.fn(),
-  removeEventListener: vi.fn(),
+  addEventListener: (name: string, listener: (...args: unknown[]) => void) => {
+    if (!listeners.has(name)) listeners.set(name, new Set());
+    listeners.get(name)?.add(listener);
+    return listener;
+  },
+  removeEventListener: (name: string, listener: (...args: unknown[]) => void) => {
+    listeners.get(name)?.delete(listener);
+  },
 }));
 
 interface ChildrenProps {
@@ -66,9 +79,81 @@ vi.mock("@decky/ui", () => ({
   ButtonItem: ({
     children,
     disabled,
+    label,
     onClick,
-  }: ChildrenProps & { disabled?: boolean; onClick?: () => void }) =>
-    createElement("button", { type: "button", disabled, onClick }, children),
+  }: ChildrenProps & { disabled?: boolean; label?: ReactNode; onClick?: () => void }) =>
+    label
+      ? createElement(
+          "div",
+          null,
+          createElement("span", null, label),
+          createElement("button", { type: "button", disabled, onClick }, children),
+        )
+      : createElement("button", { type: "button", disabled, onClick }, children),
+  Spinner: () => createElement("span", { role: "status" }, "Loading…"),
+  Field: ({ label, children }: ChildrenProps & { label?: ReactNode }) =>
+    createElement("div", null, label && createElement("span", null, label), children),
+  TextField: ({
+    label,
+    value,
+    onChange,
+    bIsPassword,
+    disabled,
+  }: {
+    label?: string;
+    value?: string;
+    onChange?: (event: { target: { value: string } }) => void;
+    bIsPassword?: boolean;
+    disabled?: boolean;
+  }) =>
+    createElement("input", {
+      "aria-label": label,
+      type: bIsPassword ? "password" : "text",
+      value: value ?? "",
+      disabled,
+      onChange: (event: { target: { value: string } }) => onChange?.(event),
+    }),
+  ToggleField: ({
+    label,
+    checked,
+    onChange,
+    disabled,
+  }: {
+    label?: string;
+    checked?: boolean;
+    onChange?: (checked: boolean) => void;
+    disabled?: boolean;
+  }) =>
+    createElement("input", {
+      type: "checkbox",
+      "aria-label": label,
+      checked: checked ?? false,
+      disabled,
+      onChange: (event: { target: { checked: boolean } }) => onChange?.(event.target.checked),
+    }),
+  DropdownItem: ({
+    label,
+    rgOptions,
+    selectedOption,
+    onChange,
+  }: {
+    label?: string;
+    rgOptions: { data: unknown; label: string }[];
+    selectedOption?: unknown;
+    onChange?: (option: { data: unknown; label: string }) => void;
+  }) =>
+    createElement(
+      "select",
+      {
+        "aria-label": label,
+        value: String(selectedOption ?? ""),
+        onChange: (event: { target: { value: string } }) => {
+          const option = rgOptions.find((o) => String(o.data) === event.target.value);
+          if (option) onChange?.(option);
+        },
+      },
+      rgOptions.map((o) => createElement("option", { key: String(o.data), value: String(o.data) }, o.label)),
+    ),
   ProgressBarWithInfo: ({
     nProgress,
     indeterminate,
@@ -77,6 +162,7 @@ vi.mock("@decky/ui", () => ({
     nProgress?: number;
     indeterminate?: boolean;
     sOperationText?: ReactNode;
+    sTimeRemaining?: ReactNode;
   }) =>
     createElement(
       "div",
@@ -87,6 +173,7 @@ vi.mock("@decky/ui", () => ({
 
 afterEach(() => {
   cleanup();
+  listeners.clear();
   for (const [name, fn] of registry) {
     fn.mockReset();
     fn.mockImplementation(unscripted(name));

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from "react";
 import {
   asBackendError,
   type BackendError,
+  cancelSync,
   getSyncProgress,
   startSync,
   type SyncProgress,
@@ -17,6 +18,8 @@ export interface SyncProgressState {
   starting: boolean;
   /** Starts a sync (`start_sync`), then polls its progress until it stops running. */
   start: () => Promise<void>;
+  /** Asks the backend to stop the running sync (`cancel_sync`). */
+  cancel: () => Promise<void>;
 }
 
 /**
@@ -66,5 +69,14 @@ export function useSyncProgress(pollMs = 1000): SyncProgressState {
     }
   }, []);
 
-  return { progress, error, starting, start };
+  const cancel = useCallback(async () => {
+    try {
+      await cancelSync();
+      setPollRound((round) => round + 1);
+    } catch (err) {
+      setError(asBackendError(err));
+    }
+  }, []);
+
+  return { progress, error, starting, start, cancel };
 }
