@@ -26,12 +26,11 @@ from romdeck.domain.models import (
     RegistryEntry,
     Selection,
     ShortcutSpec,
-    SyncPlan,
     SyncProgress,
 )
 from romdeck.domain.plan import needs_artwork
 from romdeck.errors import ErrorCode, RomDeckError
-from romdeck.services.panel_sync import ChunkResult
+from romdeck.services.panel_sync import Chunk, ChunkResult
 
 UNLOAD_BUDGET_S = 4.0
 """Seconds ``_unload`` may take; Decky kills the plugin 5 s after asking it to stop."""
@@ -69,7 +68,7 @@ def _progress(progress: SyncProgress) -> dict[str, Any]:
     }
 
 
-def _chunk(plan: SyncPlan, remaining: int) -> dict[str, Any]:
+def _chunk(chunk: Chunk) -> dict[str, Any]:
     def spec(s: ShortcutSpec, entry: RegistryEntry | None) -> dict[str, Any]:
         return {
             "rom_id": s.rom_id,
@@ -82,11 +81,14 @@ def _chunk(plan: SyncPlan, remaining: int) -> dict[str, Any]:
             "artwork": needs_artwork(s, entry),
         }
 
+    plan = chunk.plan
     return {
+        "lease_id": chunk.lease_id,
         "add": [spec(s, None) for s in plan.add],
         "update": [spec(s, e) for e, s in plan.update],
         "remove": [{"rom_id": e.rom_id, "appid": e.appid} for e in plan.remove],
-        "remaining": remaining,
+        "remaining": chunk.remaining,
+        "lease_seconds": chunk.lease_seconds,
     }
 
 
@@ -163,7 +165,7 @@ class Plugin:
             "configured": connection.configured,
             "url": connection.url,
             "server_version": None,
-            "last_sync": app.runs.last(),
+            "last_sync": await app.runs.last(),
             "sync_running": app.panel_sync.state.running,
         }
 
@@ -246,7 +248,7 @@ class Plugin:
     @result
     async def start_sync(self) -> dict[str, Any]:
         app = self._app()
-        return {"run_id": app.panel_sync.start(app.settings.load().selection)}
+        return {"run_id": await app.panel_sync.start(app.settings.load().selection)}
 
     @result
     async def get_sync_progress(self) -> dict[str, Any]:
@@ -272,11 +274,12 @@ class Plugin:
 
     @result
     async def next_sync_chunk(self, size: int) -> dict[str, Any]:
-        sync = self._app().panel_sync
-        return _chunk(sync.next_chunk(int(size)), sync.state.remaining)
+        return _chunk(self._app().panel_sync.next_chunk(int(size)))
 
     @result
-    async def report_sync_chunk(self, results: list[dict[str, Any]]) -> dict[str, Any]:
+    async def report_sync_chunk(
+        self, lease_id: str, results: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         parsed = [
             ChunkResult(
                 rom_id=int(r["rom_id"]),
@@ -287,12 +290,13 @@ class Plugin:
             )
             for r in results
         ]
-        return {"committed": self._app().panel_sync.report_chunk(parsed)}
+        committed = await self._app().panel_sync.report_chunk(str(lease_id or ""), parsed)
+        return {"committed": committed}
 
     @result
     async def get_artwork(self, rom_id: int) -> dict[str, Any]:
         app = self._app()
-        rom = app.catalog.roms(platform_ids=(), rom_ids=[int(rom_id)])
+        rom = await app.catalog.roms(platform_ids=(), rom_ids=[int(rom_id)])
         if not rom or not rom[0].cover_path:
             return {"png_base64": None}
         client = app.connect()

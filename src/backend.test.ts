@@ -66,7 +66,7 @@ describe("backend callables", () => {
 
   it("turn a failed Decky call into an internal BackendError", async () => {
     backendMock("report_sync_chunk").mockRejectedValue(new Error("socket closed"));
-    const report = reportSyncChunk([{ rom_id: 7, appid: 123 }]);
+    const report = reportSyncChunk("1-1", [{ rom_id: 7, appid: 123 }]);
     await expect(report).rejects.toBeInstanceOf(BackendError);
     await expect(report).rejects.toMatchObject({ code: "internal", message: "socket closed" });
   });

@@ -201,11 +201,15 @@ export interface ShortcutRemoval {
 }
 
 export interface SyncChunk {
+  /** Pass back to `report_sync_chunk`; null (lists empty) when nothing is left to hand out. */
+  lease_id: string | null;
   add: ShortcutChange[];
   update: ShortcutUpdate[];
   remove: ShortcutRemoval[];
-  /** Changes still waiting after this chunk. */
+  /** Changes of the plan not yet reported (this chunk's included). */
   remaining: number;
+  /** Seconds the chunk stays reserved for this caller; after that it is handed out again. */
+  lease_seconds: number;
 }
 
 /** What the panel did with one change of a chunk. */
@@ -300,9 +304,10 @@ export const getSyncProgress = rpc<[], SyncProgress>("get_sync_progress");
 export const cancelSync = rpc<[], Empty>("cancel_sync");
 /** `size`: the most changes (add + update + remove) to hand out. */
 export const nextSyncChunk = rpc<[size: number], SyncChunk>("next_sync_chunk");
-export const reportSyncChunk = rpc<[results: ShortcutOutcome[]], ChunkReport>(
-  "report_sync_chunk",
-);
+export const reportSyncChunk = rpc<
+  [leaseId: string, results: ShortcutOutcome[]],
+  ChunkReport
+>("report_sync_chunk");
 export const getArtwork = rpc<[romId: number], Artwork>("get_artwork");
 export const queueDownloads = rpc<[romIds: number[]], Download[]>("queue_downloads");
 export const getDownloads = rpc<[], Download[]>("get_downloads");

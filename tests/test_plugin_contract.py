@@ -84,7 +84,7 @@ async def apply_chunks(plugin: Any, size: int, limit: int | None = None) -> list
         ]
         results += [{"rom_id": s["rom_id"], "appid": s["appid"]} for s in chunk["update"]]
         results += [{"rom_id": s["rom_id"], "removed": True} for s in chunk["remove"]]
-        await ok(plugin.report_sync_chunk(results))
+        await ok(plugin.report_sync_chunk(chunk["lease_id"], results))
         applied += [r["rom_id"] for r in results]
     return applied
 
@@ -255,7 +255,7 @@ async def test_chunks_say_which_shortcuts_need_art_and_reported_art_is_not_asked
         {"rom_id": s["rom_id"], "appid": 3_000_000_000 + s["rom_id"], "artwork": s["artwork"]}
         for s in chunk["add"]
     ]
-    await ok(plugin.report_sync_chunk(results))
+    await ok(plugin.report_sync_chunk(chunk["lease_id"], results))
     # the same cover again: nothing to do; a new cover on the server: an update asking for art
     await ok(plugin.start_sync())
     await wait_for_apply(plugin)

@@ -74,7 +74,7 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.command == "sync":
             return await library.sync(app, args, out, err)
         if args.command == "status":
-            return library.status(app, out)
+            return await library.status(app, out)
         return await play.run(app, args, out, err)
     finally:
         bar.close()

@@ -86,7 +86,7 @@ async def sync(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> 
     client = app.connect()
     sync = app.file_sync(args.steam_dir)
     bar = ProgressBar(err)
-    run_id = app.runs.start(app.clock.now_iso())
+    run_id = await app.runs.start(app.clock.now_iso())
     try:
         summary = await sync.run(
             client,
@@ -98,7 +98,7 @@ async def sync(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> 
         )
     except RomDeckError as error:
         bar.close()
-        app.runs.finish(
+        await app.runs.finish(
             run_id,
             finished_at=app.clock.now_iso(),
             status="failed",
@@ -107,7 +107,9 @@ async def sync(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> 
         raise
     bar.close()
     status = "dry-run" if args.dry_run else ("partial" if summary.failures else "ok")
-    app.runs.finish(run_id, finished_at=app.clock.now_iso(), status=status, summary=asdict(summary))
+    await app.runs.finish(
+        run_id, finished_at=app.clock.now_iso(), status=status, summary=asdict(summary)
+    )
     _print_summary(summary, out)
     return EXIT_PARTIAL if summary.failures else EXIT_OK
 
@@ -123,7 +125,7 @@ def _print_summary(summary: SyncSummary, out: TextIO) -> None:
         out.write(f"  failed: {failure}\n")
 
 
-def status(app: App, out: TextIO) -> int:
+async def status(app: App, out: TextIO) -> int:
     settings = app.settings.load()
     connection = settings.connection
     out.write(
@@ -132,7 +134,7 @@ def status(app: App, out: TextIO) -> int:
     out.write(f"Selected platform ids: {sorted(settings.selection.platform_ids) or 'none'}\n")
     if settings.selection.collection_ids:
         out.write(f"Selected collection ids: {sorted(settings.selection.collection_ids)}\n")
-    last = app.runs.last()
+    last = await app.runs.last()
     if not last:
         out.write("Last sync: never\n")
         return EXIT_OK
@@ -143,6 +145,6 @@ def status(app: App, out: TextIO) -> int:
         keys = ("added", "updated", "removed", "unchanged", "covers_written", "error")
         counts = ", ".join(f"{k.replace('_', ' ')} {summary[k]}" for k in keys if summary.get(k))
     out.write(f"Last sync: {when} ({last.get('status')}){': ' + counts if counts else ''}\n")
-    for user, count in sorted(app.registry.counts().items()):
+    for user, count in sorted((await app.registry.counts()).items()):
         out.write(f"Shortcuts for Steam user {user}: {count}\n")
     return EXIT_OK

@@ -21,11 +21,11 @@ from romdeck.domain.models import (
 )
 from romdeck.domain.plan import allocate_appid, needs_artwork, plan_sync
 from romdeck.errors import RomDeckError, SteamRunningError
-from romdeck.services.library import LibraryRefresher
 from romdeck.services.protocols import (
     Clock,
     CoverFetcher,
     GridArtwork,
+    LibraryRefresh,
     ProgressSink,
     RommCatalogApi,
     ShortcutFile,
@@ -38,7 +38,7 @@ from romdeck.services.protocols import (
 class FileSyncDeps:
     """What a headless sync needs (built by bootstrap)."""
 
-    refresher: LibraryRefresher
+    refresher: LibraryRefresh
     registry: ShortcutRegistry
     shortcuts: ShortcutFile
     grid: GridArtwork
@@ -83,13 +83,13 @@ class FileSync:
         refresh = await deps.refresher.refresh(api, selection, progress=progress, cancel=cancel)
         summary = SyncSummary(dry_run=dry_run)
         for user in users:
-            entries = deps.registry.entries(user)
+            entries = await deps.registry.entries(user)
             plan = plan_sync(refresh.desired, entries)
             summary = _add_counts(summary, plan)
             if dry_run:
                 continue
             self._refuse_if_steam_running()
-            entries = self._apply(user, plan, entries, progress)
+            entries = await self._apply(user, plan, entries, progress)
             written, failures = await self._sync_covers(user, entries, covers, progress)
             summary = replace(
                 summary,
@@ -105,7 +105,7 @@ class FileSync:
                 "before syncing, so its shortcuts file is not overwritten."
             )
 
-    def _apply(
+    async def _apply(
         self,
         user: str,
         plan: SyncPlan,
@@ -127,7 +127,7 @@ class FileSync:
         upserts += [replace(entry, spec=spec) for entry, spec in plan.update]
         removals = [entry.appid for entry in plan.remove]
         deps.shortcuts.apply(user, upserts=upserts, removals=removals)
-        deps.registry.commit(
+        await deps.registry.commit(
             user, upserts=upserts, removed_rom_ids=[entry.rom_id for entry in plan.remove]
         )
         for appid in removals:
@@ -170,7 +170,7 @@ class FileSync:
                 finally:
                     done += 1
                     progress(SyncProgress("covers", done, len(todo), "Fetching cover art"))
-            deps.registry.set_cover_key(user, entry.rom_id, entry.spec.cover_path)
+            await deps.registry.set_cover_key(user, entry.rom_id, entry.spec.cover_path)
             return True
 
         results = await asyncio.gather(*(one(entry) for entry in todo))
