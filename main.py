@@ -164,7 +164,7 @@ class Plugin:
         return {
             "configured": connection.configured,
             "url": connection.url,
-            "server_version": None,
+            "server_version": await app.account.server_version(),
             "last_sync": await app.runs.last(),
             "sync_running": app.panel_sync.state.running,
         }
@@ -205,10 +205,9 @@ class Plugin:
 
     @result
     async def test_connection(self) -> dict[str, Any]:
-        client = self._app().connect()
-        info = await client.heartbeat()
-        platforms = await client.list_platforms()
-        return {"server_version": info.version, "platforms": len(platforms)}
+        app = self._app()
+        info, platforms = await app.account.test_connection(app.connect())
+        return {"server_version": info.version, "platforms": platforms}
 
     @result
     async def list_platforms(self) -> list[dict[str, Any]]:

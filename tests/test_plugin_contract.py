@@ -119,6 +119,24 @@ async def test_the_panel_lists_platforms_with_counts_and_saves_a_selection(plugi
     assert next(p for p in again if p["slug"] == "snes")["selected"] is True
     status = await ok(plugin.get_status())
     assert status["configured"] is True and status["url"] == fake_romm.url
+    assert status["server_version"] == fake_romm.version == "development"
+
+
+async def test_get_status_reports_the_server_version_after_a_restart_and_a_new_release(
+    plugin, fake_romm: FakeRommServer
+):
+    await sign_in(plugin, fake_romm)
+    fake_romm.version = "4.4.1"
+    await plugin._unload()
+    main = importlib.import_module("main")
+    restarted = main.Plugin()
+    await restarted._main()
+    try:
+        status = await ok(restarted.get_status())
+        assert status["server_version"] == "4.4.1"
+        assert (await ok(restarted.test_connection()))["server_version"] == "4.4.1"
+    finally:
+        await restarted._unload()
 
 
 async def test_a_chunked_sync_commits_each_chunk_and_resumes_after_an_interruption(
