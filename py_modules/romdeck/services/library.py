@@ -9,6 +9,7 @@ mirror, and ids are fetched only for the platforms whose counts disagree.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Sequence
 
 from romdeck.domain.models import (
@@ -82,8 +83,15 @@ class LibraryRefresher:
         roms = await self._catalog.roms(
             platform_ids=chosen, rom_ids={rid for c in collections for rid in c.rom_ids}
         )
-        desired = desired_shortcuts(
-            roms, platforms=platforms, collections=collections, launcher=self._launcher
+        # pure CPU, ~0.1 s at 20,000 ROMs: computed in a worker thread so the loop never stalls
+        desired = await asyncio.to_thread(
+            functools.partial(
+                desired_shortcuts,
+                roms,
+                platforms=platforms,
+                collections=collections,
+                launcher=self._launcher,
+            )
         )
         return CatalogRefresh(platforms, collections, desired, fetcher.fetched, deleted)
 

@@ -186,7 +186,7 @@ class PanelSync:
                 api, selection, progress=self._on_progress, cancel=self._cancel
             )
             entries = await self._registry.entries(PANEL_USER)
-            plan = plan_sync(result.desired, entries)
+            plan = await asyncio.to_thread(plan_sync, result.desired, entries)  # CPU, off the loop
         except RomDeckError as err:
             await self._finish(error=err)
             return
