@@ -41,12 +41,14 @@ from romdeck.domain.downloads import DownloadStatus
 from romdeck.domain.layout import PlayTarget
 from romdeck.errors import NotConfiguredError
 from romdeck.services.account import AccountService
+from romdeck.services.artwork import ArtworkService
 from romdeck.services.downloads import DownloadService
 from romdeck.services.file_sync import FileSync, FileSyncDeps
 from romdeck.services.installer import DownloadDeps
 from romdeck.services.launch import LaunchService
 from romdeck.services.library import LibraryRefresher
 from romdeck.services.panel_sync import PanelSync
+from romdeck.services.selection import SelectionService
 
 PLUGIN_ROOT = Path(__file__).resolve().parent
 LAUNCHER = PLUGIN_ROOT / "bin" / "romdeck-launch"
@@ -133,6 +135,8 @@ class App:
     launch_server: UnixSocketLaunchServer
     play_target: Callable[[], PlayTarget]
     """The emulation target from the settings and the disk (RetroDECK, EmuDeck, custom)."""
+    selection: SelectionService
+    artwork: ArtworkService
 
     def covers(self, client: AiohttpRommClient) -> PillowCoverFetcher:
         """Cover art fetched through ``client`` and converted to PNG."""
@@ -260,4 +264,6 @@ def build_app(
         launch=launch,
         launch_server=UnixSocketLaunchServer(launch.handle),
         play_target=play_target,
+        selection=SelectionService(settings=settings),
+        artwork=ArtworkService(catalog=catalog, connect=connect, covers=PillowCoverFetcher),
     )

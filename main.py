@@ -14,7 +14,7 @@ import functools
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from typing import Any, ParamSpec, TypeVar
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,7 +24,6 @@ from bootstrap import App, Paths, build_app
 from romdeck.domain.downloads import DownloadStatus, InstalledList
 from romdeck.domain.models import (
     RegistryEntry,
-    Selection,
     ShortcutSpec,
     SyncProgress,
 )
@@ -237,11 +236,7 @@ class Plugin:
     async def save_selection(
         self, platform_ids: list[int], collection_ids: list[int]
     ) -> dict[str, Any]:
-        app = self._app()
-        selection = Selection(
-            frozenset(int(i) for i in platform_ids), frozenset(int(i) for i in collection_ids)
-        )
-        app.settings.save(replace(app.settings.load(), selection=selection))
+        self._app().selection.save(platform_ids, collection_ids)
         return {}
 
     @result
@@ -294,13 +289,8 @@ class Plugin:
 
     @result
     async def get_artwork(self, rom_id: int) -> dict[str, Any]:
-        app = self._app()
-        rom = await app.catalog.roms(platform_ids=(), rom_ids=[int(rom_id)])
-        if not rom or not rom[0].cover_path:
-            return {"png_base64": None}
-        client = app.connect()
-        png = await app.covers(client).fetch_png(rom[0].cover_path)
-        return {"png_base64": base64.b64encode(png).decode("ascii")}
+        png = await self._app().artwork.portrait_png(int(rom_id))
+        return {"png_base64": None if png is None else base64.b64encode(png).decode("ascii")}
 
     @result
     async def queue_downloads(self, rom_ids: list[int]) -> list[dict[str, Any]]:

@@ -284,3 +284,13 @@ async def test_chunks_say_which_shortcuts_need_art_and_reported_art_is_not_asked
     await wait_for_apply(plugin)
     [update] = (await ok(plugin.next_sync_chunk(100)))["update"]
     assert update["rom_id"] == changed and update["artwork"] is True
+
+
+async def test_a_bad_selection_is_refused_and_the_saved_one_kept(plugin, fake_romm):
+    await sign_in(plugin, fake_romm)
+    await ok(plugin.save_selection([1, 2], [3]))
+    refused = await plugin.save_selection([1, "snes"], [])
+    assert refused["ok"] is False and refused["error"]["code"] == "invalid_input"
+    assert "snes" in refused["error"]["message"]
+    selected = {p["id"] for p in await ok(plugin.list_platforms()) if p["selected"]}
+    assert selected == {1, 2} & {p["id"] for p in await ok(plugin.list_platforms())}

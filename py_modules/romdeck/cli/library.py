@@ -6,12 +6,12 @@ import argparse
 import getpass
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from typing import TextIO
 
 from bootstrap import App
 from romdeck.cli.progress import ProgressBar
-from romdeck.domain.models import Selection, SyncSummary
+from romdeck.domain.models import SyncSummary
 from romdeck.errors import InvalidInputError, RomDeckError
 
 EXIT_OK, EXIT_PARTIAL = 0, 1
@@ -71,9 +71,7 @@ async def select(app: App, slugs: Sequence[str], collections: Sequence[int], out
         missing = [str(c) for c in collections if c not in known]
         if missing:
             raise InvalidInputError(f"Unknown collection id {', '.join(missing)}.")
-    selection = Selection(frozenset(by_slug[s].id for s in slugs), frozenset(collections))
-    settings = app.settings.load()
-    app.settings.save(replace(settings, selection=selection))
+    app.selection.save([by_slug[s].id for s in slugs], collections)
     names = sorted(by_slug[s].display_name for s in slugs) or ["nothing"]
     out.write(f"Selected: {', '.join(names)}.\n")
     return EXIT_OK
