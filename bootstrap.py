@@ -159,6 +159,7 @@ class App:
             grid=FileGridArtwork(root),
             steam=ProcSteamProcess(proc_root or Path("/proc"), steam_root=None),
             clock=self.clock,
+            runs=self.runs,
         )
         return FileSync(deps)
 

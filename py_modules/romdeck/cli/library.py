@@ -6,13 +6,12 @@ import argparse
 import getpass
 import os
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import TextIO
 
 from bootstrap import App
 from romdeck.cli.progress import ProgressBar
 from romdeck.domain.models import SyncSummary
-from romdeck.errors import InvalidInputError, RomDeckError
+from romdeck.errors import InvalidInputError
 
 EXIT_OK, EXIT_PARTIAL = 0, 1
 
@@ -84,7 +83,6 @@ async def sync(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> 
     client = app.connect()
     sync = app.file_sync(args.steam_dir)
     bar = ProgressBar(err)
-    run_id = await app.runs.start(app.clock.now_iso())
     try:
         summary = await sync.run(
             client,
@@ -94,20 +92,8 @@ async def sync(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> 
             dry_run=args.dry_run,
             progress=bar,
         )
-    except RomDeckError as error:
+    finally:
         bar.close()
-        await app.runs.finish(
-            run_id,
-            finished_at=app.clock.now_iso(),
-            status="failed",
-            summary={"error": error.message},
-        )
-        raise
-    bar.close()
-    status = "dry-run" if args.dry_run else ("partial" if summary.failures else "ok")
-    await app.runs.finish(
-        run_id, finished_at=app.clock.now_iso(), status=status, summary=asdict(summary)
-    )
     _print_summary(summary, out)
     return EXIT_PARTIAL if summary.failures else EXIT_OK
 

@@ -9,8 +9,9 @@ registry → fetch missing or changed covers with bounded concurrency.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from romdeck.domain.models import (
     RegistryEntry,
@@ -31,7 +32,10 @@ from romdeck.services.protocols import (
     ShortcutFile,
     ShortcutRegistry,
     SteamProcess,
+    SyncRunLog,
 )
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,7 @@ class FileSyncDeps:
     grid: GridArtwork
     steam: SteamProcess
     clock: Clock
+    runs: SyncRunLog
     cover_concurrency: int = 8
 
 
@@ -74,7 +79,51 @@ class FileSync:
         writing), ``SteamNotFoundError``, the client's errors, ``CorruptFileError``
         for an unreadable shortcuts.vdf (left untouched) and ``CancelledError``.
         Cover failures do not fail the sync: they are listed in ``failures``.
+
+        Every run is recorded in the sync run log (``ok``, ``partial``, ``dry-run`` or
+        ``failed``); an exception that is not ours is logged with its traceback and recorded
+        as failed before it propagates.
         """
+        runs = self._deps.runs
+        clock = self._deps.clock
+        run_id = await runs.start(clock.now_iso())
+        try:
+            summary = await self._run(
+                api,
+                covers,
+                selection,
+                steam_users=steam_users,
+                dry_run=dry_run,
+                progress=progress,
+                cancel=cancel,
+            )
+        except BaseException as error:
+            if isinstance(error, RomDeckError):
+                message = error.message
+            else:
+                _log.exception("The headless sync failed unexpectedly")
+                message = f"Unexpected error: {type(error).__name__}"
+            await runs.finish(
+                run_id, finished_at=clock.now_iso(), status="failed", summary={"error": message}
+            )
+            raise
+        status = "dry-run" if dry_run else ("partial" if summary.failures else "ok")
+        await runs.finish(
+            run_id, finished_at=clock.now_iso(), status=status, summary=asdict(summary)
+        )
+        return summary
+
+    async def _run(
+        self,
+        api: RommCatalogApi,
+        covers: CoverFetcher,
+        selection: Selection,
+        *,
+        steam_users: Sequence[str] = (),
+        dry_run: bool = False,
+        progress: ProgressSink = _noop,
+        cancel: asyncio.Event | None = None,
+    ) -> SyncSummary:
         deps = self._deps
         started = deps.clock.monotonic()
         if not dry_run:
