@@ -47,6 +47,7 @@ from romdeck.domain.downloads import DownloadStatus
 from romdeck.domain.layout import PlayTarget
 from romdeck.errors import NotConfiguredError
 from romdeck.services.account import AccountService
+from romdeck.services.artwork import ArtworkService
 from romdeck.services.downloads import DownloadService
 from romdeck.services.file_sync import FileSync, FileSyncDeps
 from romdeck.services.firmware import FirmwareDeps, FirmwareService
@@ -54,6 +55,7 @@ from romdeck.services.installer import DownloadDeps
 from romdeck.services.launch import LaunchService
 from romdeck.services.library import LibraryRefresher
 from romdeck.services.panel_sync import PanelSync
+from romdeck.services.selection import SelectionService
 from romdeck.services.settings_service import SettingsService
 
 PLUGIN_ROOT = Path(__file__).resolve().parent
@@ -144,6 +146,8 @@ class App:
     settings_service: SettingsService
     """Reads and changes what the user sets (validated before saving)."""
     firmware: FirmwareService
+    selection: SelectionService
+    artwork: ArtworkService
 
     def covers(self, client: AiohttpRommClient) -> PillowCoverFetcher:
         """Cover art fetched through ``client`` and converted to PNG."""
@@ -167,6 +171,7 @@ class App:
             steam=ProcSteamProcess(proc_root or Path("/proc"), steam_root=None),
             clock=self.clock,
             collections=JsonCloudCollections(locator, lock_dir=self.paths.data_dir / "locks"),
+            runs=self.runs,
         )
         return FileSync(deps)
 
@@ -290,4 +295,6 @@ def build_app(
         play_target=play_target,
         settings_service=SettingsService(store=settings, ca_files=LocalCaBundleReader()),
         firmware=firmware,
+        selection=SelectionService(settings=settings),
+        artwork=ArtworkService(catalog=catalog, connect=connect, covers=PillowCoverFetcher),
     )

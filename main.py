@@ -14,7 +14,7 @@ import functools
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from typing import Any, ParamSpec, TypeVar
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,16 +24,14 @@ from bootstrap import App, Paths, build_app
 from romdeck.domain.downloads import DownloadStatus, InstalledList
 from romdeck.domain.models import (
     RegistryEntry,
-    Selection,
     ShortcutSpec,
-    SyncPlan,
     SyncProgress,
 )
 from romdeck.domain.plan import needs_artwork
 from romdeck.domain.settings import Settings
 from romdeck.errors import ErrorCode, InvalidInputError, RomDeckError
 from romdeck.services.firmware import fetch_json, platform_json
-from romdeck.services.panel_sync import ChunkResult
+from romdeck.services.panel_sync import Chunk, ChunkResult
 
 UNLOAD_BUDGET_S = 4.0
 """Seconds ``_unload`` may take; Decky kills the plugin 5 s after asking it to stop."""
@@ -71,7 +69,7 @@ def _progress(progress: SyncProgress) -> dict[str, Any]:
     }
 
 
-def _chunk(plan: SyncPlan, remaining: int) -> dict[str, Any]:
+def _chunk(chunk: Chunk) -> dict[str, Any]:
     def spec(s: ShortcutSpec, entry: RegistryEntry | None) -> dict[str, Any]:
         return {
             "rom_id": s.rom_id,
@@ -84,11 +82,14 @@ def _chunk(plan: SyncPlan, remaining: int) -> dict[str, Any]:
             "artwork": needs_artwork(s, entry),
         }
 
+    plan = chunk.plan
     return {
+        "lease_id": chunk.lease_id,
         "add": [spec(s, None) for s in plan.add],
         "update": [spec(s, e) for e, s in plan.update],
         "remove": [{"rom_id": e.rom_id, "appid": e.appid} for e in plan.remove],
-        "remaining": remaining,
+        "remaining": chunk.remaining,
+        "lease_seconds": chunk.lease_seconds,
     }
 
 
@@ -183,8 +184,8 @@ class Plugin:
         return {
             "configured": connection.configured,
             "url": connection.url,
-            "server_version": None,
-            "last_sync": app.runs.last(),
+            "server_version": await app.account.server_version(),
+            "last_sync": await app.runs.last(),
             "sync_running": app.panel_sync.state.running,
         }
 
@@ -228,10 +229,9 @@ class Plugin:
 
     @result
     async def test_connection(self) -> dict[str, Any]:
-        client = self._app().connect()
-        info = await client.heartbeat()
-        platforms = await client.list_platforms()
-        return {"server_version": info.version, "platforms": len(platforms)}
+        app = self._app()
+        info, platforms = await app.account.test_connection(app.connect())
+        return {"server_version": info.version, "platforms": platforms}
 
     @result
     async def list_platforms(self) -> list[dict[str, Any]]:
@@ -261,17 +261,13 @@ class Plugin:
     async def save_selection(
         self, platform_ids: list[int], collection_ids: list[int]
     ) -> dict[str, Any]:
-        app = self._app()
-        selection = Selection(
-            frozenset(int(i) for i in platform_ids), frozenset(int(i) for i in collection_ids)
-        )
-        app.settings.save(replace(app.settings.load(), selection=selection))
+        self._app().selection.save(platform_ids, collection_ids)
         return {}
 
     @result
     async def start_sync(self) -> dict[str, Any]:
         app = self._app()
-        return {"run_id": app.panel_sync.start(app.settings.load().selection)}
+        return {"run_id": await app.panel_sync.start(app.settings.load().selection)}
 
     @result
     async def get_sync_progress(self) -> dict[str, Any]:
@@ -297,11 +293,12 @@ class Plugin:
 
     @result
     async def next_sync_chunk(self, size: int) -> dict[str, Any]:
-        sync = self._app().panel_sync
-        return _chunk(sync.next_chunk(int(size)), sync.state.remaining)
+        return _chunk(self._app().panel_sync.next_chunk(int(size)))
 
     @result
-    async def report_sync_chunk(self, results: list[dict[str, Any]]) -> dict[str, Any]:
+    async def report_sync_chunk(
+        self, lease_id: str, results: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         parsed = [
             ChunkResult(
                 rom_id=int(r["rom_id"]),
@@ -312,17 +309,13 @@ class Plugin:
             )
             for r in results
         ]
-        return {"committed": self._app().panel_sync.report_chunk(parsed)}
+        committed = await self._app().panel_sync.report_chunk(str(lease_id or ""), parsed)
+        return {"committed": committed}
 
     @result
     async def get_artwork(self, rom_id: int) -> dict[str, Any]:
-        app = self._app()
-        rom = app.catalog.roms(platform_ids=(), rom_ids=[int(rom_id)])
-        if not rom or not rom[0].cover_path:
-            return {"png_base64": None}
-        client = app.connect()
-        png = await app.covers(client).fetch_png(rom[0].cover_path)
-        return {"png_base64": base64.b64encode(png).decode("ascii")}
+        png = await self._app().artwork.portrait_png(int(rom_id))
+        return {"png_base64": None if png is None else base64.b64encode(png).decode("ascii")}
 
     @result
     async def queue_downloads(self, rom_ids: list[int]) -> list[dict[str, Any]]:

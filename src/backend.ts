@@ -209,7 +209,7 @@ export interface SyncChunk {
   add: ShortcutChange[];
   update: ShortcutUpdate[];
   remove: ShortcutRemoval[];
-  /** Changes still waiting after this chunk. */
+  /** Changes of the plan not yet reported (this chunk's included). */
   remaining: number;
   /** Seconds until unreported changes of this chunk are handed out again. */
   lease_seconds: number;

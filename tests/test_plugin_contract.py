@@ -84,7 +84,7 @@ async def apply_chunks(plugin: Any, size: int, limit: int | None = None) -> list
         ]
         results += [{"rom_id": s["rom_id"], "appid": s["appid"]} for s in chunk["update"]]
         results += [{"rom_id": s["rom_id"], "removed": True} for s in chunk["remove"]]
-        await ok(plugin.report_sync_chunk(results))
+        await ok(plugin.report_sync_chunk(chunk["lease_id"], results))
         applied += [r["rom_id"] for r in results]
     return applied
 
@@ -119,6 +119,24 @@ async def test_the_panel_lists_platforms_with_counts_and_saves_a_selection(plugi
     assert next(p for p in again if p["slug"] == "snes")["selected"] is True
     status = await ok(plugin.get_status())
     assert status["configured"] is True and status["url"] == fake_romm.url
+    assert status["server_version"] == fake_romm.version == "development"
+
+
+async def test_get_status_reports_the_server_version_after_a_restart_and_a_new_release(
+    plugin, fake_romm: FakeRommServer
+):
+    await sign_in(plugin, fake_romm)
+    fake_romm.version = "4.4.1"
+    await plugin._unload()
+    main = importlib.import_module("main")
+    restarted = main.Plugin()
+    await restarted._main()
+    try:
+        status = await ok(restarted.get_status())
+        assert status["server_version"] == "4.4.1"
+        assert (await ok(restarted.test_connection()))["server_version"] == "4.4.1"
+    finally:
+        await restarted._unload()
 
 
 async def test_a_chunked_sync_commits_each_chunk_and_resumes_after_an_interruption(
@@ -255,7 +273,7 @@ async def test_chunks_say_which_shortcuts_need_art_and_reported_art_is_not_asked
         {"rom_id": s["rom_id"], "appid": 3_000_000_000 + s["rom_id"], "artwork": s["artwork"]}
         for s in chunk["add"]
     ]
-    await ok(plugin.report_sync_chunk(results))
+    await ok(plugin.report_sync_chunk(chunk["lease_id"], results))
     # the same cover again: nothing to do; a new cover on the server: an update asking for art
     await ok(plugin.start_sync())
     await wait_for_apply(plugin)
@@ -266,3 +284,13 @@ async def test_chunks_say_which_shortcuts_need_art_and_reported_art_is_not_asked
     await wait_for_apply(plugin)
     [update] = (await ok(plugin.next_sync_chunk(100)))["update"]
     assert update["rom_id"] == changed and update["artwork"] is True
+
+
+async def test_a_bad_selection_is_refused_and_the_saved_one_kept(plugin, fake_romm):
+    await sign_in(plugin, fake_romm)
+    await ok(plugin.save_selection([1, 2], [3]))
+    refused = await plugin.save_selection([1, "snes"], [])
+    assert refused["ok"] is False and refused["error"]["code"] == "invalid_input"
+    assert "snes" in refused["error"]["message"]
+    selected = {p["id"] for p in await ok(plugin.list_platforms()) if p["selected"]}
+    assert selected == {1, 2} & {p["id"] for p in await ok(plugin.list_platforms())}

@@ -216,3 +216,30 @@ def test_the_token_never_reaches_the_log(path: Path, caplog: pytest.LogCaptureFi
         store.load()
     assert caplog.records
     assert TOKEN not in caplog.text
+
+
+def test_load_is_served_from_memory_until_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = JsonSettingsStore(tmp_path / "settings.json")
+    store.save(sample())
+    reads: list[Path] = []
+    real = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        reads.append(self)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    assert store.load() == sample()
+    assert store.load() == sample()
+    assert reads == []  # save() left the memory copy
+    # someone edits the file by hand: the next load reads it
+    doc = json.loads((tmp_path / "settings.json").read_text())
+    reads.clear()
+    doc["connection"]["url"] = "https://other.example"
+    (tmp_path / "settings.json").write_text(json.dumps(doc))
+    assert store.load().connection.url == "https://other.example"
+    assert len(reads) == 1
+    assert store.load().connection.url == "https://other.example"
+    assert len(reads) == 1

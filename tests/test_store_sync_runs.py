@@ -19,15 +19,15 @@ def runs(tmp_path: Path) -> Iterator[SqliteSyncRunLog]:
     db.close()
 
 
-def test_there_is_no_last_run_before_the_first(runs: SqliteSyncRunLog) -> None:
-    assert runs.last() is None
+async def test_there_is_no_last_run_before_the_first(runs: SqliteSyncRunLog) -> None:
+    assert await runs.last() is None
 
 
-def test_a_started_run_is_the_last_one_and_is_running(runs: SqliteSyncRunLog) -> None:
-    first = runs.start("2024-05-01T12:00:00+00:00")
-    second = runs.start("2024-05-01T13:00:00+00:00")
+async def test_a_started_run_is_the_last_one_and_is_running(runs: SqliteSyncRunLog) -> None:
+    first = await runs.start("2024-05-01T12:00:00+00:00")
+    second = await runs.start("2024-05-01T13:00:00+00:00")
     assert second > first
-    assert runs.last() == {
+    assert await runs.last() == {
         "id": second,
         "started_at": "2024-05-01T13:00:00+00:00",
         "finished_at": None,
@@ -36,23 +36,23 @@ def test_a_started_run_is_the_last_one_and_is_running(runs: SqliteSyncRunLog) ->
     }
 
 
-def test_a_finished_run_keeps_its_status_and_summary(runs: SqliteSyncRunLog) -> None:
-    run_id = runs.start("2024-05-01T12:00:00+00:00")
+async def test_a_finished_run_keeps_its_status_and_summary(runs: SqliteSyncRunLog) -> None:
+    run_id = await runs.start("2024-05-01T12:00:00+00:00")
     summary = {"added": 3, "failures": ("cover 7",), "seconds": 1.5}
-    runs.finish(run_id, finished_at="2024-05-01T12:01:00+00:00", status="ok", summary=summary)
-    last = runs.last()
+    await runs.finish(run_id, finished_at="2024-05-01T12:01:00+00:00", status="ok", summary=summary)
+    last = await runs.last()
     assert last is not None
     assert last["status"] == "ok"
     assert last["finished_at"] == "2024-05-01T12:01:00+00:00"
     assert last["summary"] == {"added": 3, "failures": ["cover 7"], "seconds": 1.5}
 
 
-def test_finishing_an_unknown_run_raises_not_found(runs: SqliteSyncRunLog) -> None:
+async def test_finishing_an_unknown_run_raises_not_found(runs: SqliteSyncRunLog) -> None:
     with pytest.raises(NotFoundError):
-        runs.finish(41, finished_at="x", status="ok", summary={})
+        await runs.finish(41, finished_at="x", status="ok", summary={})
 
 
-def test_a_summary_that_is_not_json_is_refused(runs: SqliteSyncRunLog) -> None:
-    run_id = runs.start("2024-05-01T12:00:00+00:00")
+async def test_a_summary_that_is_not_json_is_refused(runs: SqliteSyncRunLog) -> None:
+    run_id = await runs.start("2024-05-01T12:00:00+00:00")
     with pytest.raises(InvalidInputError):
-        runs.finish(run_id, finished_at="x", status="ok", summary={"bad": object()})
+        await runs.finish(run_id, finished_at="x", status="ok", summary={"bad": object()})

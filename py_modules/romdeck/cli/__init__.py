@@ -75,7 +75,7 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.command == "sync":
             return await library.sync(app, args, out, err)
         if args.command == "status":
-            return library.status(app, out)
+            return await library.status(app, out)
         if args.command == "bios":
             return await bios.run(app, args, out, bar)
         return await play.run(app, args, out, err)

@@ -6,13 +6,12 @@ import argparse
 import getpass
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, replace
 from typing import TextIO
 
 from bootstrap import App
 from romdeck.cli.progress import ProgressBar
-from romdeck.domain.models import Selection, SyncSummary
-from romdeck.errors import InvalidInputError, RomDeckError
+from romdeck.domain.models import SyncSummary
+from romdeck.errors import InvalidInputError
 
 EXIT_OK, EXIT_PARTIAL = 0, 1
 
@@ -74,9 +73,7 @@ async def select(app: App, slugs: Sequence[str], collections: Sequence[int], out
         missing = [str(c) for c in collections if c not in known]
         if missing:
             raise InvalidInputError(f"Unknown collection id {', '.join(missing)}.")
-    selection = Selection(frozenset(by_slug[s].id for s in slugs), frozenset(collections))
-    settings = app.settings.load()
-    app.settings.save(replace(settings, selection=selection))
+    app.selection.save([by_slug[s].id for s in slugs], collections)
     names = sorted(by_slug[s].display_name for s in slugs) or ["nothing"]
     out.write(f"Selected: {', '.join(names)}.\n")
     return EXIT_OK
@@ -89,7 +86,6 @@ async def sync(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> 
     client = app.connect()
     sync = app.file_sync(args.steam_dir)
     bar = ProgressBar(err)
-    run_id = app.runs.start(app.clock.now_iso())
     try:
         summary = await sync.run(
             client,
@@ -99,18 +95,8 @@ async def sync(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> 
             dry_run=args.dry_run,
             progress=bar,
         )
-    except RomDeckError as error:
+    finally:
         bar.close()
-        app.runs.finish(
-            run_id,
-            finished_at=app.clock.now_iso(),
-            status="failed",
-            summary={"error": error.message},
-        )
-        raise
-    bar.close()
-    status = "dry-run" if args.dry_run else ("partial" if summary.failures else "ok")
-    app.runs.finish(run_id, finished_at=app.clock.now_iso(), status=status, summary=asdict(summary))
     _print_summary(summary, out)
     return EXIT_PARTIAL if summary.failures else EXIT_OK
 
@@ -128,7 +114,7 @@ def _print_summary(summary: SyncSummary, out: TextIO) -> None:
         out.write(f"  {note}\n")
 
 
-def status(app: App, out: TextIO) -> int:
+async def status(app: App, out: TextIO) -> int:
     settings = app.settings.load()
     connection = settings.connection
     out.write(
@@ -137,7 +123,7 @@ def status(app: App, out: TextIO) -> int:
     out.write(f"Selected platform ids: {sorted(settings.selection.platform_ids) or 'none'}\n")
     if settings.selection.collection_ids:
         out.write(f"Selected collection ids: {sorted(settings.selection.collection_ids)}\n")
-    last = app.runs.last()
+    last = await app.runs.last()
     if not last:
         out.write("Last sync: never\n")
         return EXIT_OK
@@ -148,6 +134,6 @@ def status(app: App, out: TextIO) -> int:
         keys = ("added", "updated", "removed", "unchanged", "covers_written", "error")
         counts = ", ".join(f"{k.replace('_', ' ')} {summary[k]}" for k in keys if summary.get(k))
     out.write(f"Last sync: {when} ({last.get('status')}){': ' + counts if counts else ''}\n")
-    for user, count in sorted(app.registry.counts().items()):
+    for user, count in sorted((await app.registry.counts()).items()):
         out.write(f"Shortcuts for Steam user {user}: {count}\n")
     return EXIT_OK

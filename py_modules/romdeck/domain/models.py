@@ -225,3 +225,15 @@ class Install:
     size_bytes: int
     launch_argv: tuple[str, ...]
     installed_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogRefresh:
+    """The outcome of a refresh: the platforms and chosen collections as served now,
+    the wanted shortcuts by ROM id, and the request counts for the summary."""
+
+    platforms: dict[int, Platform]
+    collections: tuple[Collection, ...]
+    desired: dict[int, ShortcutSpec]
+    fetched: int
+    deleted: int

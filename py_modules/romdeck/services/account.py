@@ -18,8 +18,8 @@ from romdeck.domain.auth import (
 )
 from romdeck.domain.models import ServerInfo
 from romdeck.domain.settings import Connection, Settings
-from romdeck.errors import AuthRejectedError, InvalidInputError, NotConfiguredError
-from romdeck.services.protocols import Clock, RommAuthApi, SettingsStore
+from romdeck.errors import AuthRejectedError, InvalidInputError, NotConfiguredError, RomDeckError
+from romdeck.services.protocols import Clock, RommAuthApi, RommCatalogApi, SettingsStore
 
 _log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ class AccountService:
         self._device_name = device_name
         self._device_id = device_id
         self._pending: _PendingDevice | None = None
+        self._server_version: str | None = None
 
     def _connection(self, url: str, verify_tls: bool, ca_file: str = "") -> Connection:
         current = self._settings.load().connection
@@ -117,6 +118,7 @@ class AccountService:
             connection, username=username, password=password, token_name=self._device_name
         )
         self._store(replace(connection, token=token))
+        self._server_version = info.version
         warning = cleartext_password_warning(connection.url)
         if warning:
             _log.warning("%s", warning)
@@ -133,7 +135,36 @@ class AccountService:
         info = await self._auth.heartbeat(connection)
         await self._auth.check_token(connection)
         self._store(connection)
+        self._server_version = info.version
         return info
+
+    async def server_version(self) -> str | None:
+        """The signed-in server's ``SYSTEM.VERSION`` (``GET /api/heartbeat``).
+
+        Served from memory once known (a sign-in, a connection test or an earlier call
+        sets it); else one heartbeat is tried. None when not signed in or the server
+        cannot be reached (never raises for that).
+        """
+        if self._server_version is not None:
+            return self._server_version
+        connection = self._settings.load().connection
+        if not connection.configured:
+            return None
+        try:
+            self._server_version = (await self._auth.heartbeat(connection)).version
+        except RomDeckError:
+            return None
+        return self._server_version
+
+    async def test_connection(self, api: RommCatalogApi) -> tuple[ServerInfo, int]:
+        """Check the saved connection: ``(heartbeat info, number of platforms)``.
+
+        Raises the client's errors (unreachable, TLS, auth rejected, bad response).
+        """
+        info = await api.heartbeat()
+        platforms = await api.list_platforms()
+        self._server_version = info.version
+        return info, len(platforms)
 
     async def device_start(
         self, url: str, *, verify_tls: bool = True, ca_file: str = ""

@@ -9,8 +9,9 @@ registry → fetch missing or changed covers with bounded concurrency.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from romdeck.domain.models import (
     RegistryEntry,
@@ -28,30 +29,34 @@ from romdeck.domain.plan import (
 )
 from romdeck.domain.steam_collections import memberships, report_notes
 from romdeck.errors import RomDeckError, SteamRunningError
-from romdeck.services.library import LibraryRefresher
 from romdeck.services.protocols import (
     Clock,
     CoverFetcher,
     GridArtwork,
+    LibraryRefresh,
     ProgressSink,
     RommCatalogApi,
     ShortcutFile,
     ShortcutRegistry,
     SteamCollectionStore,
     SteamProcess,
+    SyncRunLog,
 )
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class FileSyncDeps:
     """What a headless sync needs (built by bootstrap)."""
 
-    refresher: LibraryRefresher
+    refresher: LibraryRefresh
     registry: ShortcutRegistry
     shortcuts: ShortcutFile
     grid: GridArtwork
     steam: SteamProcess
     clock: Clock
+    runs: SyncRunLog
     cover_concurrency: int = 8
     collections: SteamCollectionStore | None = None
     """Writes the cloud-storage collections; None: tags only."""
@@ -84,7 +89,51 @@ class FileSync:
         writing), ``SteamNotFoundError``, the client's errors, ``CorruptFileError``
         for an unreadable shortcuts.vdf (left untouched) and ``CancelledError``.
         Cover failures do not fail the sync: they are listed in ``failures``.
+
+        Every run is recorded in the sync run log (``ok``, ``partial``, ``dry-run`` or
+        ``failed``); an exception that is not ours is logged with its traceback and recorded
+        as failed before it propagates.
         """
+        runs = self._deps.runs
+        clock = self._deps.clock
+        run_id = await runs.start(clock.now_iso())
+        try:
+            summary = await self._run(
+                api,
+                covers,
+                selection,
+                steam_users=steam_users,
+                dry_run=dry_run,
+                progress=progress,
+                cancel=cancel,
+            )
+        except BaseException as error:
+            if isinstance(error, RomDeckError):
+                message = error.message
+            else:
+                _log.exception("The headless sync failed unexpectedly")
+                message = f"Unexpected error: {type(error).__name__}"
+            await runs.finish(
+                run_id, finished_at=clock.now_iso(), status="failed", summary={"error": message}
+            )
+            raise
+        status = "dry-run" if dry_run else ("partial" if summary.failures else "ok")
+        await runs.finish(
+            run_id, finished_at=clock.now_iso(), status=status, summary=asdict(summary)
+        )
+        return summary
+
+    async def _run(
+        self,
+        api: RommCatalogApi,
+        covers: CoverFetcher,
+        selection: Selection,
+        *,
+        steam_users: Sequence[str] = (),
+        dry_run: bool = False,
+        progress: ProgressSink = _noop,
+        cancel: asyncio.Event | None = None,
+    ) -> SyncSummary:
         deps = self._deps
         started = deps.clock.monotonic()
         if not dry_run:
@@ -93,16 +142,16 @@ class FileSync:
         refresh = await deps.refresher.refresh(api, selection, progress=progress, cancel=cancel)
         summary = SyncSummary(dry_run=dry_run)
         for user in users:
-            entries = deps.registry.entries(user)
+            entries = await deps.registry.entries(user)
             plan = plan_sync(refresh.desired, entries)
             if plan.add or plan.update:  # only then could our shortcuts be written twice
-                entries = self._adopt(user, entries, await self._own_shortcuts(user), dry_run)
+                entries = await self._adopt(user, entries, await self._own_shortcuts(user), dry_run)
                 plan = plan_sync(refresh.desired, entries)
             summary = _add_counts(summary, plan)
             if dry_run:
                 continue
             self._refuse_if_steam_running()
-            entries = self._apply(user, plan, entries, progress)
+            entries = await self._apply(user, plan, entries, progress)
             written, failures = await self._sync_covers(user, entries, covers, progress)
             notes, failed = await self._write_collections(user, entries)
             summary = replace(
@@ -116,7 +165,7 @@ class FileSync:
     async def _own_shortcuts(self, user: str) -> list[FoundShortcut]:
         return await asyncio.to_thread(self._deps.shortcuts.own_shortcuts, user)
 
-    def _adopt(
+    async def _adopt(
         self,
         user: str,
         entries: dict[int, RegistryEntry],
@@ -132,7 +181,7 @@ class FileSync:
         if not adopted:
             return entries
         if not dry_run:
-            self._deps.registry.commit(user, upserts=adopted)
+            await self._deps.registry.commit(user, upserts=adopted)
         return {**entries, **{entry.rom_id: entry for entry in adopted}}
 
     async def _write_collections(
@@ -155,7 +204,7 @@ class FileSync:
                 "before syncing, so its shortcuts file is not overwritten."
             )
 
-    def _apply(
+    async def _apply(
         self,
         user: str,
         plan: SyncPlan,
@@ -177,7 +226,7 @@ class FileSync:
         upserts += [replace(entry, spec=spec) for entry, spec in plan.update]
         removals = [entry.appid for entry in plan.remove]
         deps.shortcuts.apply(user, upserts=upserts, removals=removals)
-        deps.registry.commit(
+        await deps.registry.commit(
             user, upserts=upserts, removed_rom_ids=[entry.rom_id for entry in plan.remove]
         )
         for appid in removals:
@@ -220,7 +269,7 @@ class FileSync:
                 finally:
                     done += 1
                     progress(SyncProgress("covers", done, len(todo), "Fetching cover art"))
-            deps.registry.set_cover_key(user, entry.rom_id, entry.spec.cover_path)
+            await deps.registry.set_cover_key(user, entry.rom_id, entry.spec.cover_path)
             return True
 
         results = await asyncio.gather(*(one(entry) for entry in todo))

@@ -6,17 +6,20 @@ adapters never leak aiohttp, sqlite3 or OSError exceptions through these.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Collection as AbstractCollection
 from typing import Protocol
 
 from romdeck.domain.auth import DeviceAuthorization, DevicePoll
 from romdeck.domain.models import (
+    CatalogRefresh,
     Collection,
     Platform,
     RegistryEntry,
     RomPage,
     RomSummary,
+    Selection,
     ServerInfo,
     SyncProgress,
 )
@@ -114,45 +117,49 @@ class CoverFetcher(Protocol):
 class CatalogStore(Protocol):
     """The local mirror of the server's ROM list for the platforms we sync (SQLite).
 
+    Every method does its database work off the event loop.
+
     Raises ``StateError`` when the database cannot be read or written.
     """
 
-    def upsert_roms(self, roms: Iterable[RomSummary]) -> int:
+    async def upsert_roms(self, roms: Iterable[RomSummary]) -> int:
         """Insert or replace by ROM id; returns how many rows changed."""
         ...
 
-    def delete_roms(self, rom_ids: Iterable[int]) -> int:
+    async def delete_roms(self, rom_ids: Iterable[int]) -> int:
         """Forget these ROMs; returns how many were known."""
         ...
 
-    def rom_ids(self, platform_id: int) -> set[int]:
+    async def rom_ids(self, platform_id: int) -> set[int]:
         """Ids of the mirrored ROMs of one platform."""
         ...
 
-    def counts(self) -> dict[int, int]:
+    async def counts(self) -> dict[int, int]:
         """Mirrored ROM count per platform id."""
         ...
 
-    def roms(self, *, platform_ids: Iterable[int], rom_ids: Iterable[int] = ()) -> list[RomSummary]:
+    async def roms(
+        self, *, platform_ids: Iterable[int], rom_ids: Iterable[int] = ()
+    ) -> list[RomSummary]:
         """Mirrored ROMs on these platforms, plus these ROM ids wherever they are."""
         ...
 
-    def watermark(self, platform_id: int) -> str | None:
+    async def watermark(self, platform_id: int) -> str | None:
         """The newest ``updated_at`` fetched for a platform whose full fetch completed.
 
         A negative key is a collection's own stream (``-collection id``).
         """
         ...
 
-    def watermarks(self) -> dict[int, str]:
+    async def watermarks(self) -> dict[int, str]:
         """Every watermark by key (platform id; ``-collection id`` for a collection)."""
         ...
 
-    def set_watermark(self, platform_id: int, updated_at: str) -> None:
+    async def set_watermark(self, platform_id: int, updated_at: str) -> None:
         """Record a completed fetch of a platform up to ``updated_at``."""
         ...
 
-    def clear_watermark(self, platform_id: int) -> None:
+    async def clear_watermark(self, platform_id: int) -> None:
         """Forget a platform's watermark (next sync fetches it whole)."""
         ...
 
@@ -160,14 +167,16 @@ class CatalogStore(Protocol):
 class ShortcutRegistry(Protocol):
     """Which Steam shortcut RomDeck made for which ROM, per Steam user (SQLite).
 
+    Every method does its database work off the event loop.
+
     Raises ``StateError`` when the database cannot be read or written.
     """
 
-    def entries(self, steam_user: str) -> dict[int, RegistryEntry]:
+    async def entries(self, steam_user: str) -> dict[int, RegistryEntry]:
         """Every entry of a Steam user, by ROM id."""
         ...
 
-    def commit(
+    async def commit(
         self,
         steam_user: str,
         *,
@@ -177,7 +186,7 @@ class ShortcutRegistry(Protocol):
         """Record applied shortcuts and removals in one transaction."""
         ...
 
-    def set_cover_key(self, steam_user: str, rom_id: int, cover_key: str) -> None:
+    async def set_cover_key(self, steam_user: str, rom_id: int, cover_key: str) -> None:
         """Record that the cover ``cover_key`` was written for a ROM's shortcut."""
         ...
 
@@ -240,25 +249,49 @@ class SettingsStore(Protocol):
     """``settings.json`` (mode 0600, atomic writes, corrupt file set aside and reported)."""
 
     def load(self) -> Settings:
-        """Raises ``CorruptFileError`` after moving a corrupt file aside."""
+        """Served from memory after the first read (re-read when the file changes).
+
+        Raises ``CorruptFileError`` after moving a corrupt file aside.
+        """
         ...
 
     def save(self, settings: Settings) -> None: ...
 
 
 class SyncRunLog(Protocol):
-    """Sync runs recorded in the state database."""
+    """Sync runs recorded in the state database (work done off the event loop).
 
-    def start(self, started_at: str) -> int:
+    Raises ``StateError`` when the database cannot be read or written.
+    """
+
+    async def start(self, started_at: str) -> int:
         """Record a started run; returns its id."""
         ...
 
-    def finish(
+    async def finish(
         self, run_id: int, *, finished_at: str, status: str, summary: Mapping[str, object]
     ) -> None: ...
 
-    def last(self) -> Mapping[str, object] | None:
+    async def last(self) -> Mapping[str, object] | None:
         """The newest run as ``{id, started_at, finished_at, status, summary}``."""
+        ...
+
+
+class LibraryRefresh(Protocol):
+    """Brings the catalog mirror up to date for a selection (``services.library``)."""
+
+    async def refresh(
+        self,
+        api: RommCatalogApi,
+        selection: Selection,
+        *,
+        progress: ProgressSink = ...,
+        cancel: asyncio.Event | None = None,
+    ) -> CatalogRefresh:
+        """The wanted shortcuts by ROM id after the refresh.
+
+        Raises the client's errors and ``CancelledError`` when ``cancel`` is set.
+        """
         ...
 
 

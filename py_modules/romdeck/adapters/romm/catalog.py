@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from urllib.parse import quote
@@ -130,7 +131,8 @@ class AiohttpRommClient:
             "GET", self._http.url("/api/roms"), params=params, bearer=self._require_token(),
             scope="roms.read", on_401=TOKEN_REJECTED,
         )  # fmt: skip
-        page = parse.parse_rom_page(await decode_json(reply, "GET /api/roms"))
+        data = await decode_json(reply, "GET /api/roms")
+        page = await asyncio.to_thread(parse.parse_rom_page, data)  # up to 10,000 items
         return replace(page, served_at=parse.http_date(reply.date))
 
     async def platform_rom_ids(self, platform_id: int) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -76,19 +77,25 @@ class SqliteCatalog:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    def upsert_roms(self, roms: Iterable[RomSummary]) -> int:
+    async def upsert_roms(self, roms: Iterable[RomSummary]) -> int:
         """Insert new ROMs and update changed ones in one transaction.
 
         Returns how many rows were inserted or actually changed (an identical row
         counts 0, so a repeated upsert of the same ROMs returns 0).
         """
+        return await asyncio.to_thread(self._upsert_roms_sync, roms)
+
+    def _upsert_roms_sync(self, roms: Iterable[RomSummary]) -> int:
         with self._db.transaction() as conn:
             before = conn.total_changes
             conn.executemany(_UPSERT, (_row(rom) for rom in roms))
             return conn.total_changes - before
 
-    def delete_roms(self, rom_ids: Iterable[int]) -> int:
+    async def delete_roms(self, rom_ids: Iterable[int]) -> int:
         """Forget these ROMs; returns how many of them were mirrored."""
+        return await asyncio.to_thread(self._delete_roms_sync, rom_ids)
+
+    def _delete_roms_sync(self, rom_ids: Iterable[int]) -> int:
         with self._db.transaction() as conn:
             before = conn.total_changes
             conn.executemany(
@@ -96,24 +103,37 @@ class SqliteCatalog:
             )
             return conn.total_changes - before
 
-    def rom_ids(self, platform_id: int) -> set[int]:
+    async def rom_ids(self, platform_id: int) -> set[int]:
         """Ids of the mirrored ROMs of one platform."""
+        return await asyncio.to_thread(self._rom_ids_sync, platform_id)
+
+    def _rom_ids_sync(self, platform_id: int) -> set[int]:
         with self._db.read() as conn:
             rows = conn.execute(
                 "SELECT rom_id FROM catalog_roms WHERE platform_id = ?", (platform_id,)
             ).fetchall()
         return {int(r[0]) for r in rows}
 
-    def counts(self) -> dict[int, int]:
+    async def counts(self) -> dict[int, int]:
         """Mirrored ROM count per platform id (platforms with none are absent)."""
+        return await asyncio.to_thread(self._counts_sync)
+
+    def _counts_sync(self) -> dict[int, int]:
         with self._db.read() as conn:
             rows = conn.execute(
                 "SELECT platform_id, COUNT(*) FROM catalog_roms GROUP BY platform_id"
             ).fetchall()
         return {int(p): int(n) for p, n in rows}
 
-    def roms(self, *, platform_ids: Iterable[int], rom_ids: Iterable[int] = ()) -> list[RomSummary]:
+    async def roms(
+        self, *, platform_ids: Iterable[int], rom_ids: Iterable[int] = ()
+    ) -> list[RomSummary]:
         """Mirrored ROMs on ``platform_ids`` plus ``rom_ids`` wherever they are, by ROM id."""
+        return await asyncio.to_thread(self._roms_sync, platform_ids=platform_ids, rom_ids=rom_ids)
+
+    def _roms_sync(
+        self, *, platform_ids: Iterable[int], rom_ids: Iterable[int] = ()
+    ) -> list[RomSummary]:
         found: dict[int, RomSummary] = {}
         with self._db.read() as conn:
             for column, ids in (("platform_id", platform_ids), ("rom_id", rom_ids)):
@@ -125,22 +145,31 @@ class SqliteCatalog:
                         found[rom.id] = rom
         return [found[i] for i in sorted(found)]
 
-    def watermark(self, platform_id: int) -> str | None:
+    async def watermark(self, platform_id: int) -> str | None:
         """The newest ``updated_at`` of a platform whose full fetch completed, or None."""
+        return await asyncio.to_thread(self._watermark_sync, platform_id)
+
+    def _watermark_sync(self, platform_id: int) -> str | None:
         with self._db.read() as conn:
             row = conn.execute(
                 "SELECT updated_at FROM catalog_watermarks WHERE platform_id = ?", (platform_id,)
             ).fetchone()
         return None if row is None else str(row[0])
 
-    def watermarks(self) -> dict[int, str]:
+    async def watermarks(self) -> dict[int, str]:
         """Every watermark by key (platform id; ``-collection id`` for a collection)."""
+        return await asyncio.to_thread(self._watermarks_sync)
+
+    def _watermarks_sync(self) -> dict[int, str]:
         with self._db.read() as conn:
             rows = conn.execute("SELECT platform_id, updated_at FROM catalog_watermarks").fetchall()
         return {int(key): str(mark) for key, mark in rows}
 
-    def set_watermark(self, platform_id: int, updated_at: str) -> None:
+    async def set_watermark(self, platform_id: int, updated_at: str) -> None:
         """Record a completed fetch of a platform up to ``updated_at`` (replaces the old one)."""
+        return await asyncio.to_thread(self._set_watermark_sync, platform_id, updated_at)
+
+    def _set_watermark_sync(self, platform_id: int, updated_at: str) -> None:
         with self._db.transaction() as conn:
             conn.execute(
                 "INSERT INTO catalog_watermarks (platform_id, updated_at) VALUES (?, ?) "
@@ -148,7 +177,10 @@ class SqliteCatalog:
                 (platform_id, updated_at),
             )
 
-    def clear_watermark(self, platform_id: int) -> None:
+    async def clear_watermark(self, platform_id: int) -> None:
         """Forget a platform's watermark, so the next sync fetches it whole."""
+        return await asyncio.to_thread(self._clear_watermark_sync, platform_id)
+
+    def _clear_watermark_sync(self, platform_id: int) -> None:
         with self._db.transaction() as conn:
             conn.execute("DELETE FROM catalog_watermarks WHERE platform_id = ?", (platform_id,))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 from collections.abc import Sequence
@@ -90,21 +91,27 @@ class SqliteRegistry:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    def entries(self, steam_user: str) -> dict[int, RegistryEntry]:
+    async def entries(self, steam_user: str) -> dict[int, RegistryEntry]:
         """Every entry of a Steam user, by ROM id."""
+        return await asyncio.to_thread(self._entries_sync, steam_user)
+
+    def _entries_sync(self, steam_user: str) -> dict[int, RegistryEntry]:
         with self._db.read() as conn:
             rows = conn.execute(_SELECT, (steam_user,)).fetchall()
         return {entry.rom_id: entry for entry in map(_entry, rows)}
 
-    def counts(self) -> dict[str, int]:
+    async def counts(self) -> dict[str, int]:
         """How many shortcuts RomDeck registered per Steam user."""
+        return await asyncio.to_thread(self._counts_sync)
+
+    def _counts_sync(self) -> dict[str, int]:
         with self._db.read() as conn:
             rows = conn.execute(
                 "SELECT steam_user, COUNT(*) FROM registry GROUP BY steam_user"
             ).fetchall()
         return {str(user): int(count) for user, count in rows}
 
-    def commit(
+    async def commit(
         self,
         steam_user: str,
         *,
@@ -115,6 +122,17 @@ class SqliteRegistry:
 
         Raises ``InvalidInputError`` (before writing) for an appid outside 32 bits.
         """
+        return await asyncio.to_thread(
+            self._commit_sync, steam_user, upserts=upserts, removed_rom_ids=removed_rom_ids
+        )
+
+    def _commit_sync(
+        self,
+        steam_user: str,
+        *,
+        upserts: Sequence[RegistryEntry] = (),
+        removed_rom_ids: Sequence[int] = (),
+    ) -> None:
         rows = [_row(steam_user, entry) for entry in upserts]
         with self._db.transaction() as conn:
             conn.executemany(
@@ -123,11 +141,14 @@ class SqliteRegistry:
             )
             conn.executemany(_UPSERT, rows)
 
-    def set_cover_key(self, steam_user: str, rom_id: int, cover_key: str) -> None:
+    async def set_cover_key(self, steam_user: str, rom_id: int, cover_key: str) -> None:
         """Record that the cover ``cover_key`` was written for a ROM's shortcut.
 
         Raises ``NotFoundError`` when the user has no entry for ``rom_id``.
         """
+        return await asyncio.to_thread(self._set_cover_key_sync, steam_user, rom_id, cover_key)
+
+    def _set_cover_key_sync(self, steam_user: str, rom_id: int, cover_key: str) -> None:
         with self._db.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE registry SET cover_key = ? WHERE steam_user = ? AND rom_id = ?",

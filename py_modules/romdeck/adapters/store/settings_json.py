@@ -173,6 +173,10 @@ class JsonSettingsStore:
     writes atomically (temp file in the same folder, fsync, ``os.replace``) with mode
     0600, creating the folder with mode 0700. Raises ``StateError`` for other I/O
     failures and ``DiskFullError`` when the disk is full.
+
+    After the first read, ``load`` serves the settings from memory: it only ``stat``s
+    the file and reads it again when its mtime, size or inode changed (an edit by hand,
+    another process). ``save`` refreshes the memory copy.
     """
 
     def __init__(
@@ -186,28 +190,47 @@ class JsonSettingsStore:
         self._migrations = migrations
         self._version = version
         self._lock = threading.Lock()
+        self._cached: tuple[tuple[int, int, int] | None, Settings] | None = None
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise _os_error(err, "read", self.path) from err
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def load(self) -> Settings:
-        """The saved settings, or defaults when there is no file yet."""
+        """The saved settings, or defaults when there is no file yet (memory after the
+        first read, unless the file changed since)."""
         with self._lock:
-            try:
-                raw = self.path.read_bytes()
-            except FileNotFoundError:
-                return Settings()
-            except OSError as err:
-                raise _os_error(err, "read", self.path) from err
-            try:
-                doc = json.loads(raw.decode("utf-8"))
-                if not isinstance(doc, dict):
-                    raise _InvalidDocument("the top level must be an object")
-                return parse_settings(self._upgrade(doc))
-            except (ValueError, TypeError, KeyError) as err:
-                aside = self._set_aside()
-                log.warning("Settings file %s was unreadable; moved to %s", self.path, aside)
-                raise CorruptFileError(
-                    f"The settings file {self.path} was unreadable ({_reason(err)}); "
-                    f"it was moved to {aside} and defaults are used"
-                ) from None
+            stamp = self._stamp()
+            if self._cached is not None and self._cached[0] == stamp:
+                return self._cached[1]
+            settings = self._read()
+            self._cached = (stamp, settings)
+            return settings
+
+    def _read(self) -> Settings:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return Settings()
+        except OSError as err:
+            raise _os_error(err, "read", self.path) from err
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+            if not isinstance(doc, dict):
+                raise _InvalidDocument("the top level must be an object")
+            return parse_settings(self._upgrade(doc))
+        except (ValueError, TypeError, KeyError) as err:
+            aside = self._set_aside()
+            log.warning("Settings file %s was unreadable; moved to %s", self.path, aside)
+            raise CorruptFileError(
+                f"The settings file {self.path} was unreadable ({_reason(err)}); "
+                f"it was moved to {aside} and defaults are used"
+            ) from None
 
     def save(self, settings: Settings) -> None:
         """Write ``settings`` at the current schema version.
@@ -221,7 +244,9 @@ class JsonSettingsStore:
             raise InvalidInputError(f"Settings not saved: {err}") from None
         data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:
+            self._cached = None
             self._write_atomic(data)
+            self._cached = (self._stamp(), parse_settings(doc))
         log.info("Settings saved to %s", self.path)
 
     def _upgrade(self, doc: dict[str, Any]) -> dict[str, Any]:

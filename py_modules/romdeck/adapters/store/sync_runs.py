@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 
@@ -23,8 +24,11 @@ class SqliteSyncRunLog:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    def start(self, started_at: str) -> int:
+    async def start(self, started_at: str) -> int:
         """Record a started run (status ``"running"``); returns its id."""
+        return await asyncio.to_thread(self._start_sync, started_at)
+
+    def _start_sync(self, started_at: str) -> int:
         with self._db.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO sync_runs (started_at, status, summary) VALUES (?, ?, '{}')",
@@ -35,7 +39,7 @@ class SqliteSyncRunLog:
             raise StateError("The state database did not return the new sync run's id")
         return run_id
 
-    def finish(
+    async def finish(
         self, run_id: int, *, finished_at: str, status: str, summary: Mapping[str, object]
     ) -> None:
         """Record how run ``run_id`` ended.
@@ -43,6 +47,13 @@ class SqliteSyncRunLog:
         Raises ``NotFoundError`` for an unknown run and ``InvalidInputError`` when
         ``summary`` is not JSON-serialisable.
         """
+        return await asyncio.to_thread(
+            self._finish_sync, run_id, finished_at=finished_at, status=status, summary=summary
+        )
+
+    def _finish_sync(
+        self, run_id: int, *, finished_at: str, status: str, summary: Mapping[str, object]
+    ) -> None:
         try:
             text = json.dumps(dict(summary), ensure_ascii=False, sort_keys=True)
         except (TypeError, ValueError) as err:
@@ -55,11 +66,14 @@ class SqliteSyncRunLog:
             if cursor.rowcount == 0:
                 raise NotFoundError(f"No sync run {run_id} is recorded")
 
-    def last(self) -> Mapping[str, object] | None:
+    async def last(self) -> Mapping[str, object] | None:
         """The newest run as ``{id, started_at, finished_at, status, summary}``, or None.
 
         ``finished_at`` is None while the run has not finished; ``summary`` is a dict.
         """
+        return await asyncio.to_thread(self._last_sync)
+
+    def _last_sync(self) -> Mapping[str, object] | None:
         with self._db.read() as conn:
             row = conn.execute(
                 "SELECT id, started_at, finished_at, status, summary "

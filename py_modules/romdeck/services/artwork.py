@@ -1,0 +1,37 @@
+"""Cover art for the panel: the PNG the panel sets as a shortcut's portrait art."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from romdeck.services.protocols import CatalogStore, CoverFetcher, RommCatalogApi
+
+
+class ArtworkService:
+    """Fetches a mirrored ROM's cover from RomM as PNG.
+
+    Args:
+        catalog: the local mirror (gives the ROM's ``cover_path``).
+        connect: a client for the saved connection (raises ``NotConfiguredError``).
+        covers: a cover fetcher (PNG conversion) over a client.
+    """
+
+    def __init__(
+        self,
+        *,
+        catalog: CatalogStore,
+        connect: Callable[[], RommCatalogApi],
+        covers: Callable[[RommCatalogApi], CoverFetcher],
+    ) -> None:
+        self._catalog = catalog
+        self._connect = connect
+        self._covers = covers
+
+    async def portrait_png(self, rom_id: int) -> bytes | None:
+        """The ROM's cover as PNG bytes (the server's ``path_cover_large``), or None when the
+        ROM is not mirrored or has no cover. Raises the client's errors, ``NotFoundError``
+        (asset gone) and ``BadResponseError`` (not an image)."""
+        found = await self._catalog.roms(platform_ids=(), rom_ids=[rom_id])
+        if not found or not found[0].cover_path:
+            return None
+        return await self._covers(self._connect()).fetch_png(found[0].cover_path)
