@@ -239,7 +239,13 @@ def build_app(
             on_event=on_download_event,
         )
     )
-    launch = LaunchService(installs=installs, downloads=downloads, probe=tree, target=play_target)
+    launch = LaunchService(
+        installs=installs,
+        downloads=downloads,
+        probe=tree,
+        target=play_target,
+        listeners=[downloads],  # uninstall refuses a game that is running
+    )
     return App(
         paths=paths,
         session=session,

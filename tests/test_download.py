@@ -455,3 +455,30 @@ def test_free_space_is_read_from_the_nearest_existing_parent(tmp_path: Path) -> 
     assert space.free_bytes(missing) > 0
     assert abs(space.free_bytes(missing) - stats.f_bavail * stats.f_frsize) < 256 * 1024 * 1024
     assert not missing.parent.exists()
+
+
+async def test_cancelling_while_a_multi_gb_kept_part_is_hashed_returns_within_seconds(
+    server: FileServer, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    target = tmp_path / "rom.iso"
+    part = tmp_path / "rom.iso.part"
+    with part.open("wb") as file:  # sparse: 8 GiB on paper, nothing on disk
+        file.truncate(8 * 1024**3)
+    state = PartState(server.url, etag='"v1"', total=16 * 1024**3)
+    (tmp_path / "rom.iso.part.json").write_text(state.to_json())
+    cancel = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    work = asyncio.ensure_future(
+        make_downloader(session).download(
+            server.url, target, expected_sha1="0" * 40, cancel=cancel, keep_partial=True
+        )
+    )
+    await asyncio.sleep(0.3)  # the resume is re-hashing the kept 8 GiB
+    assert not work.done()
+    started = loop.time()
+    cancel.set()
+    with pytest.raises(CancelledError):
+        await work
+    assert loop.time() - started < 5
+    assert part.stat().st_size == 8 * 1024**3  # kept for next time
+    assert server.requests == []  # stopped before any request

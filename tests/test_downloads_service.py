@@ -88,6 +88,7 @@ def build(
     db: SqliteDatabase,
     *,
     free_space: object | None = None,
+    concurrency: int = 2,
 ) -> Rig:
     token = library.auth.create_client_token("admin", "deck", list(ALL_SCOPES), None).raw_token
     client = AiohttpRommClient(session, Connection(url=server.url, token=token))
@@ -115,6 +116,7 @@ def build(
         target=lambda: PlayTarget(paths=paths),
         clock=SystemClock(),
         on_event=on_event,
+        concurrency=concurrency,
     )
     rig = Rig(DownloadService(deps), store, roms, server, library)
     return rig

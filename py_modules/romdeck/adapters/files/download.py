@@ -36,6 +36,7 @@ from romdeck.domain.downloads import (
     MIB,
     DownloadResult,
     PartState,
+    RunningDigest,
     choose_expected_hash,
     parse_content_range,
 )
@@ -178,7 +179,7 @@ class AiohttpDownloader:
 
     async def _run(self, job: DownloadJob) -> DownloadResult:
         try:
-            await in_thread(self._prepare, job)
+            await self._prepare(job)
             while True:
                 try:
                     await self._attempts(job)
@@ -196,15 +197,16 @@ class AiohttpDownloader:
                 raise ServerUnreachableError(f"{err}.{tail}") from err
             raise DownloadFailedError(f"{err} after {self._max_stalls} attempts.{tail}") from err
 
-    def _prepare(self, job: DownloadJob) -> None:
-        """Blocking: create the folder, keep a resumable part (hashing it), else clear it."""
-        state, size = job.files.load()
+    async def _prepare(self, job: DownloadJob) -> None:
+        """Create the folder, keep a resumable part (hashing it, a cancel stops the hashing
+        thread between blocks), else clear it."""
+        state, size = await in_thread(job.files.load)
         if state is None or not state.resumes(job.url, job.expected_size, size):
-            job.files.discard()
+            await in_thread(job.files.discard)
             return
         job.state, job.done, job.digest = state, size, job.new_digest()
         if job.digest is not None:
-            self._hasher.feed(job.files.part, [job.digest], limit=size)
+            await self._hasher.feed_async(job.files.part, [job.digest], limit=size)
 
     async def _attempts(self, job: DownloadJob) -> None:
         retrying = AsyncRetrying(
@@ -312,8 +314,7 @@ class AiohttpDownloader:
         if job.digest is None or job.digest.bytes_seen != job.done:
             job.digest = job.new_digest()
             if job.digest is not None and job.done > 0:
-                feed = functools.partial(self._hasher.feed, limit=job.done)
-                await in_thread(feed, job.files.part, [job.digest])
+                await self._hasher.feed_async(job.files.part, [job.digest], limit=job.done)
 
     async def _write_body(
         self, job: DownloadJob, response: aiohttp.ClientResponse, file: BinaryIO
@@ -393,9 +394,8 @@ class AiohttpDownloader:
             )
         if job.expected is not None:
             if job.digest is None or job.digest.bytes_seen != job.done:
-                job.digest = job.new_digest()
-                await in_thread(self._hasher.feed, job.files.part, [job.digest])
-            assert job.digest is not None
+                job.digest = RunningDigest(job.expected.algorithm)
+                await self._hasher.feed_async(job.files.part, [job.digest])
             actual = job.digest.hexdigest()
             if not job.expected.matches(actual):
                 raise HashMismatchError(
