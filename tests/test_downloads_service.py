@@ -32,7 +32,7 @@ from romdeck.domain.emulation import EmulationPaths, EmulationTarget
 from romdeck.domain.layout import PlayTarget
 from romdeck.domain.settings import Connection
 from romdeck.services.downloads import DownloadService
-from romdeck.services.installer import DownloadDeps
+from romdeck.services.installer import DownloadDeps, Installer
 
 
 async def _no_sleep(_: float) -> None:
@@ -118,7 +118,7 @@ def build(
         on_event=on_event,
         concurrency=concurrency,
     )
-    rig = Rig(DownloadService(deps), store, roms, server, library)
+    rig = Rig(DownloadService(deps, installer=Installer(deps)), store, roms, server, library)
     return rig
 
 

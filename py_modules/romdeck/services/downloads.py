@@ -1,8 +1,8 @@
 """The download queue: fetch a ROM's content, lay it out in the system folder, record it.
 
 Flow per ROM (at most ``concurrency`` at once, the rest wait in order): describe it
-(``GET /api/roms/{id}``) → plan the layout (:func:`plan_for`) → install it
-(:class:`Installer`: adopt or download, unpack, verify, move into place, record). A
+(``GET /api/roms/{id}``) → plan the layout → install it (the :class:`RomInstaller`
+bootstrap passes in: adopt or download, unpack, verify, move into place, record). A
 failure or a cancel leaves nothing half-written; a ``.part`` stays only when the
 download can resume (pause, unload, a lost connection).
 """
@@ -21,7 +21,7 @@ from romdeck.domain.launch_protocol import ExitedRequest, StartedRequest
 from romdeck.domain.layout import InstallPlan, is_save_path
 from romdeck.domain.models import Install, RomDetail
 from romdeck.errors import BusyError, ErrorCode, InvalidInputError, NotFoundError, RomDeckError
-from romdeck.services.installer import DownloadDeps, Installer, plan_for
+from romdeck.services.play_protocols import DownloadDeps, RomInstaller
 
 _log = logging.getLogger(__name__)
 _ACTIVE = frozenset({DownloadState.QUEUED, DownloadState.DOWNLOADING, DownloadState.UNPACKING})
@@ -44,9 +44,9 @@ class DownloadService:
     files so :meth:`restore` resumes them next time).
     """
 
-    def __init__(self, deps: DownloadDeps) -> None:
+    def __init__(self, deps: DownloadDeps, *, installer: RomInstaller) -> None:
         self._deps = deps
-        self._installer = Installer(deps)
+        self._installer = installer
         self._jobs: dict[int, _Job] = {}
         self._idle = asyncio.Event()
         self._closed = False
@@ -286,7 +286,7 @@ class DownloadService:
         job.rom = rom
         job.status = replace(job.status, name=rom.summary.name)
         target = self._deps.target()
-        plan = plan_for(rom, target)
+        plan = self._installer.plan(rom, target)
         job.plan = plan
         return await self._installer.install(
             client,
@@ -301,6 +301,6 @@ class DownloadService:
         """Remove what a stopped download wrote (its plan made again if it had none)."""
         plan = job.plan
         if plan is None and job.rom is not None:
-            plan = plan_for(job.rom, self._deps.target())
+            plan = self._installer.plan(job.rom, self._deps.target())
         if plan is not None:
             await self._installer.discard(plan)
