@@ -51,7 +51,7 @@ from romdeck.services.artwork import ArtworkService
 from romdeck.services.downloads import DownloadService
 from romdeck.services.file_sync import FileSync, FileSyncDeps
 from romdeck.services.firmware import FirmwareDeps, FirmwareService
-from romdeck.services.installer import DownloadDeps
+from romdeck.services.installer import DownloadDeps, Installer
 from romdeck.services.launch import LaunchService
 from romdeck.services.library import LibraryRefresher
 from romdeck.services.panel_sync import PanelSync
@@ -242,21 +242,26 @@ def build_app(
 
     installs = SqliteInstallStore(db)
     tree = LocalInstallTree()
-    downloads = DownloadService(
-        DownloadDeps(
-            connect=connect,
-            downloader=AiohttpDownloader(session),
-            extractor=SafeExtractor(),
-            hasher=FileHasher(),
-            tree=tree,
-            free_space=StatvfsDiskSpace(),
-            store=installs,
-            target=play_target,
-            clock=clock,
-            on_event=on_download_event,
-        )
+    download_deps = DownloadDeps(
+        connect=connect,
+        downloader=AiohttpDownloader(session),
+        extractor=SafeExtractor(),
+        hasher=FileHasher(),
+        tree=tree,
+        free_space=StatvfsDiskSpace(),
+        store=installs,
+        target=play_target,
+        clock=clock,
+        on_event=on_download_event,
     )
-    launch = LaunchService(installs=installs, downloads=downloads, probe=tree, target=play_target)
+    downloads = DownloadService(download_deps, installer=Installer(download_deps))
+    launch = LaunchService(
+        installs=installs,
+        downloads=downloads,
+        probe=tree,
+        target=play_target,
+        listeners=[downloads],  # uninstall refuses a game that is running
+    )
     downloader = AiohttpDownloader(session)
 
     def connect_firmware() -> AiohttpRommFirmware:

@@ -45,6 +45,7 @@ class FileServer:
     statuses: list[int] = field(default_factory=list)
     ignore_range: bool = False
     honour_if_range: bool = True
+    misplaced_ranges: int = 0  # this many 206 answers start at byte 0, not where asked
     requests: list[dict[str, str]] = field(default_factory=list)
     url: str = ""
 
@@ -57,6 +58,9 @@ class FileServer:
             return web.Response(status=self.statuses.pop(0), text='{"detail":"no"}')
         data, etag = self.current()
         start = self._range_start(request, etag)
+        if start is not None and self.misplaced_ranges > 0:
+            self.misplaced_ranges -= 1
+            start = 0
         if start is not None and start >= len(data):
             return web.Response(status=416, headers={"Content-Range": f"bytes */{len(data)}"})
         headers = {"ETag": etag, "Accept-Ranges": "bytes", "Last-Modified": "Sat, 28 Nov 2026"}
@@ -287,6 +291,33 @@ async def test_a_kept_part_resumes_in_a_later_call_and_still_verifies_the_hash(
     assert server.requests[-1]["If-Range"] == '"v1"'
 
 
+async def test_a_206_that_does_not_start_where_the_part_ends_is_not_appended(
+    server: FileServer, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    server.cuts = [300_000]
+    server.misplaced_ranges = 1
+    target = tmp_path / "rom.sfc"
+    await make_downloader(session).download(server.url, target)  # no hash: bytes must be right
+    assert target.read_bytes() == PAYLOAD
+    assert "Range" in server.requests[1]
+    assert "Range" not in server.requests[2]  # restarted from zero instead
+
+
+async def test_a_resumed_part_with_damaged_bytes_fails_verification_and_installs_nothing(
+    server: FileServer, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    target = tmp_path / "rom.sfc"
+    kept = bytearray(PAYLOAD[:500_000])
+    kept[1234] ^= 0xFF  # one flipped bit in the bytes kept from a previous run
+    (tmp_path / "rom.sfc.part").write_bytes(kept)
+    state = PartState(server.url, etag='"v1"', total=len(PAYLOAD))
+    (tmp_path / "rom.sfc.part.json").write_text(state.to_json())
+    with pytest.raises(HashMismatchError):
+        await make_downloader(session).download(server.url, target, expected_md5=md5(PAYLOAD))
+    assert server.requests[0]["Range"] == "bytes=500000-"
+    assert leftovers(target) == []
+
+
 async def test_a_complete_part_answered_416_is_verified_and_installed(
     server: FileServer, session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
@@ -424,3 +455,30 @@ def test_free_space_is_read_from_the_nearest_existing_parent(tmp_path: Path) -> 
     assert space.free_bytes(missing) > 0
     assert abs(space.free_bytes(missing) - stats.f_bavail * stats.f_frsize) < 256 * 1024 * 1024
     assert not missing.parent.exists()
+
+
+async def test_cancelling_while_a_multi_gb_kept_part_is_hashed_returns_within_seconds(
+    server: FileServer, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    target = tmp_path / "rom.iso"
+    part = tmp_path / "rom.iso.part"
+    with part.open("wb") as file:  # sparse: 8 GiB on paper, nothing on disk
+        file.truncate(8 * 1024**3)
+    state = PartState(server.url, etag='"v1"', total=16 * 1024**3)
+    (tmp_path / "rom.iso.part.json").write_text(state.to_json())
+    cancel = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    work = asyncio.ensure_future(
+        make_downloader(session).download(
+            server.url, target, expected_sha1="0" * 40, cancel=cancel, keep_partial=True
+        )
+    )
+    await asyncio.sleep(0.3)  # the resume is re-hashing the kept 8 GiB
+    assert not work.done()
+    started = loop.time()
+    cancel.set()
+    with pytest.raises(CancelledError):
+        await work
+    assert loop.time() - started < 5
+    assert part.stat().st_size == 8 * 1024**3  # kept for next time
+    assert server.requests == []  # stopped before any request

@@ -32,7 +32,7 @@ from romdeck.domain.emulation import EmulationPaths, EmulationTarget
 from romdeck.domain.layout import PlayTarget
 from romdeck.domain.settings import Connection
 from romdeck.services.downloads import DownloadService
-from romdeck.services.installer import DownloadDeps
+from romdeck.services.installer import DownloadDeps, Installer
 
 
 async def _no_sleep(_: float) -> None:
@@ -88,6 +88,7 @@ def build(
     db: SqliteDatabase,
     *,
     free_space: object | None = None,
+    concurrency: int = 2,
 ) -> Rig:
     token = library.auth.create_client_token("admin", "deck", list(ALL_SCOPES), None).raw_token
     client = AiohttpRommClient(session, Connection(url=server.url, token=token))
@@ -115,8 +116,9 @@ def build(
         target=lambda: PlayTarget(paths=paths),
         clock=SystemClock(),
         on_event=on_event,
+        concurrency=concurrency,
     )
-    rig = Rig(DownloadService(deps), store, roms, server, library)
+    rig = Rig(DownloadService(deps, installer=Installer(deps)), store, roms, server, library)
     return rig
 
 

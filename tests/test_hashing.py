@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import zlib
 from pathlib import Path
@@ -89,3 +90,20 @@ def test_crc32_comparison_ignores_case_and_missing_leading_zeros() -> None:
     assert choose_expected_hash(None, None, "bcdd6d6") is not None
     assert choose_expected_hash(None, None, "bcdd6d6").matches("0bcdd6d6")  # type: ignore[union-attr]
     assert not chosen.matches("0bcdd6d7")
+
+
+async def test_cancelling_a_hash_of_a_multi_gb_file_stops_its_thread_within_seconds(
+    tmp_path: Path,
+) -> None:
+    big = tmp_path / "disc.iso"
+    with big.open("wb") as file:  # sparse: 8 GiB on paper, nothing on disk
+        file.truncate(8 * 1024**3)
+    loop = asyncio.get_running_loop()
+    work = asyncio.ensure_future(FileHasher().hash_file(big, ["sha1"]))
+    await asyncio.sleep(0.3)
+    assert not work.done()
+    started = loop.time()
+    work.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await work
+    assert loop.time() - started < 5  # the cancel waits for the thread: it stopped early

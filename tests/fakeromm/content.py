@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import zipfile
@@ -154,6 +155,8 @@ class RomContentRoutes:
         end = len(body) if cut is None else min(cut, len(body))
         for start in range(0, end, CHUNK):
             await response.write(body[start : min(start + CHUNK, end)])
+            if self.server.chunk_delay and droppable:
+                await asyncio.sleep(self.server.chunk_delay)  # a slow link
         if cut is not None:
             request["dropped"] = True
             if request.transport is not None:

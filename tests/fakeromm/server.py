@@ -58,7 +58,8 @@ class FakeRommServer:
 
     Knobs (set any time): ``down`` (connections closed unanswered), ``fail_status`` (every
     /api request answers it), ``latency`` (s per request), ``per_rom_cost`` (s per ROM listed
-    by /api/roms and /api/roms/identifiers), ``fail_after()``, ``rate_limit_429()``.
+    by /api/roms and /api/roms/identifiers), ``chunk_delay`` (s between 16 KiB chunks of a
+    download: a slow link), ``fail_after()``, ``rate_limit_429()``.
     ``requests`` logs (method, path_qs, status); status 0 means the connection was dropped.
     """
 
@@ -79,6 +80,7 @@ class FakeRommServer:
         self.down = False
         self.fail_status: int | None = None
         self.latency = 0.0
+        self.chunk_delay = 0.0  # seconds between 16 KiB chunks of a download body
         self.per_rom_cost = 0.0
         self.requests: list[tuple[str, str, int]] = []
         self._fail_after: tuple[int, int] | None = None
@@ -110,6 +112,7 @@ class FakeRommServer:
         """Reset every failure knob (down, fail_status, fail_after, drops, 429s, latency)."""
         self.down, self.fail_status, self._fail_after = False, None, None
         self.drop_after_bytes, self._rate_limited, self.latency = None, 0, 0.0
+        self.chunk_delay = 0.0
 
     def reset_log(self) -> None:
         """Forget the logged requests."""

@@ -1,8 +1,8 @@
 """The download queue: fetch a ROM's content, lay it out in the system folder, record it.
 
 Flow per ROM (at most ``concurrency`` at once, the rest wait in order): describe it
-(``GET /api/roms/{id}``) → plan the layout (:func:`plan_for`) → install it
-(:class:`Installer`: adopt or download, unpack, verify, move into place, record). A
+(``GET /api/roms/{id}``) → plan the layout → install it (the :class:`RomInstaller`
+bootstrap passes in: adopt or download, unpack, verify, move into place, record). A
 failure or a cancel leaves nothing half-written; a ``.part`` stays only when the
 download can resume (pause, unload, a lost connection).
 """
@@ -17,10 +17,11 @@ from pathlib import Path
 from posixpath import basename
 
 from romdeck.domain.downloads import DownloadProgress, DownloadState, DownloadStatus, InstalledList
+from romdeck.domain.launch_protocol import ExitedRequest, StartedRequest
 from romdeck.domain.layout import InstallPlan, is_save_path
 from romdeck.domain.models import Install, RomDetail
-from romdeck.errors import ErrorCode, InvalidInputError, NotFoundError, RomDeckError
-from romdeck.services.installer import DownloadDeps, Installer, plan_for
+from romdeck.errors import BusyError, ErrorCode, InvalidInputError, NotFoundError, RomDeckError
+from romdeck.services.play_protocols import DownloadDeps, RomInstaller
 
 _log = logging.getLogger(__name__)
 _ACTIVE = frozenset({DownloadState.QUEUED, DownloadState.DOWNLOADING, DownloadState.UNPACKING})
@@ -43,12 +44,13 @@ class DownloadService:
     files so :meth:`restore` resumes them next time).
     """
 
-    def __init__(self, deps: DownloadDeps) -> None:
+    def __init__(self, deps: DownloadDeps, *, installer: RomInstaller) -> None:
         self._deps = deps
-        self._installer = Installer(deps)
+        self._installer = installer
         self._jobs: dict[int, _Job] = {}
         self._idle = asyncio.Event()
         self._closed = False
+        self._playing: set[int] = set()
 
     # ---- queue ------------------------------------------------------------------------------
     async def queue(self, rom_ids: Sequence[int]) -> list[DownloadStatus]:
@@ -64,19 +66,30 @@ class DownloadService:
     async def _queue_one(self, rom_id: int) -> DownloadStatus:
         if rom_id <= 0:
             raise InvalidInputError(f"{rom_id} is not a ROM id.")
+        known = self._requeue(rom_id)
+        if known is not None:
+            return known
+        installed = self._deps.store.get(rom_id)
+        if installed is not None and await self._deps.tree.exists(Path(installed.launch_path)):
+            return DownloadStatus(rom_id, basename(installed.root), DownloadState.INSTALLED)
+        rom = await self._deps.connect().get_rom(rom_id)
+        known = self._requeue(rom_id)  # another caller queued it while we awaited
+        if known is not None:
+            return known
+        job = _Job(DownloadStatus(rom_id, rom.summary.name, DownloadState.QUEUED), rom=rom)
+        self._jobs.pop(rom_id, None)
+        self._jobs[rom_id] = job
+        return self._set(job, DownloadState.QUEUED)
+
+    def _requeue(self, rom_id: int) -> DownloadStatus | None:
+        """The status of a job already queued or running, or of a paused or failed one
+        queued again; None when the ROM has no such job (no await: callers rely on it)."""
         job = self._jobs.get(rom_id)
         if job is not None and job.status.state in _ACTIVE:
             return job.status
         if job is not None and job.status.state in _RESUMABLE:
             return self._set(job, DownloadState.QUEUED)
-        installed = self._deps.store.get(rom_id)
-        if installed is not None and await self._deps.tree.exists(Path(installed.launch_path)):
-            return DownloadStatus(rom_id, basename(installed.root), DownloadState.INSTALLED)
-        rom = await self._deps.connect().get_rom(rom_id)
-        job = _Job(DownloadStatus(rom_id, rom.summary.name, DownloadState.QUEUED), rom=rom)
-        self._jobs.pop(rom_id, None)
-        self._jobs[rom_id] = job
-        return self._set(job, DownloadState.QUEUED)
+        return None
 
     async def restore(self) -> None:
         """Re-queue the downloads persisted by a previous run (paused ones stay paused)."""
@@ -156,13 +169,27 @@ class DownloadService:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    # ---- play sessions (a SessionListener of the launch service) -----------------------------
+    async def session_started(self, request: StartedRequest, install: Install | None) -> None:
+        """The launcher started ROM ``request.rom_id``: it may not be uninstalled until exit."""
+        self._playing.add(request.rom_id)
+
+    async def session_exited(self, request: ExitedRequest, install: Install | None) -> None:
+        """The launcher reported the ROM's emulator exited."""
+        self._playing.discard(request.rom_id)
+
     # ---- installs ---------------------------------------------------------------------------
     async def uninstall(self, rom_id: int) -> int:
         """Remove an installed ROM's files (never saves or states next to them) and its
-        record; the Steam shortcut stays. Returns the bytes freed. ``NotFoundError``."""
+        record; the Steam shortcut stays. Returns the bytes freed. Raises ``NotFoundError``
+        (not installed) or ``BusyError`` (the launcher reported it started and not exited)."""
         install = self._deps.store.get(rom_id)
         if install is None:
             raise NotFoundError(f"ROM {rom_id} is not installed.")
+        if rom_id in self._playing:
+            raise BusyError(
+                f"{basename(install.root)} is running; quit the game before uninstalling it."
+            )
         if rom_id in self._jobs:
             await self.cancel(rom_id)
         root = Path(install.root)
@@ -259,7 +286,7 @@ class DownloadService:
         job.rom = rom
         job.status = replace(job.status, name=rom.summary.name)
         target = self._deps.target()
-        plan = plan_for(rom, target)
+        plan = self._installer.plan(rom, target)
         job.plan = plan
         return await self._installer.install(
             client,
@@ -274,6 +301,6 @@ class DownloadService:
         """Remove what a stopped download wrote (its plan made again if it had none)."""
         plan = job.plan
         if plan is None and job.rom is not None:
-            plan = plan_for(job.rom, self._deps.target())
+            plan = self._installer.plan(job.rom, self._deps.target())
         if plan is not None:
             await self._installer.discard(plan)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from posixpath import basename
 
-from romdeck.domain.downloads import DownloadProgress, DownloadState, DownloadStatus
+from romdeck.domain.downloads import DownloadProgress, DownloadState
 from romdeck.domain.layout import (
     ExpectedFile,
     FinalLayout,
@@ -33,43 +33,9 @@ from romdeck.domain.layout import (
 from romdeck.domain.models import Install, RomDetail
 from romdeck.domain.systems import keeps_zip, system_for_platform
 from romdeck.errors import DiskFullError, HashMismatchError, InvalidInputError
-from romdeck.services.play_protocols import (
-    ArchiveExtractor,
-    FileHashes,
-    FreeSpace,
-    InstallStore,
-    InstallTree,
-    RomContentSource,
-    RomFileTransfer,
-)
-from romdeck.services.protocols import Clock
+from romdeck.services.play_protocols import DownloadDeps, RomContentSource
 
-
-def _ignore(_: DownloadStatus) -> None:
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class DownloadDeps:
-    """What the download queue and its installer need (built by bootstrap).
-
-    ``connect`` returns a client for the saved connection (raises ``NotConfiguredError``);
-    ``target`` reads the emulation target's folders and launch settings; ``on_event``
-    receives every status change and progress report (must not block); ``concurrency``
-    is how many downloads run at once.
-    """
-
-    connect: Callable[[], RomContentSource]
-    downloader: RomFileTransfer
-    extractor: ArchiveExtractor
-    hasher: FileHashes
-    tree: InstallTree
-    free_space: FreeSpace
-    store: InstallStore
-    target: Callable[[], PlayTarget]
-    clock: Clock
-    on_event: Callable[[DownloadStatus], None] = _ignore
-    concurrency: int = 2
+__all__ = ["DownloadDeps", "Installer", "plan_for"]
 
 
 def plan_for(rom: RomDetail, target: PlayTarget) -> InstallPlan:
@@ -90,6 +56,10 @@ class Installer:
 
     def __init__(self, deps: DownloadDeps) -> None:
         self._deps = deps
+
+    def plan(self, rom: RomDetail, target: PlayTarget) -> InstallPlan:
+        """Where ``rom`` goes under the target's ROMs folder (:func:`plan_for`)."""
+        return plan_for(rom, target)
 
     async def install(
         self,

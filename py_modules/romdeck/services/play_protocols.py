@@ -9,17 +9,21 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from romdeck.domain.downloads import (
     DownloadProgress,
     DownloadResult,
+    DownloadState,
     DownloadStatus,
     HashAlgorithm,
 )
 from romdeck.domain.launch_protocol import ExitedRequest, StartedRequest
+from romdeck.domain.layout import InstallPlan, PlayTarget
 from romdeck.domain.models import Install, RomDetail
+from romdeck.services.protocols import Clock
 
 
 class DownloadQueue(Protocol):
@@ -191,3 +195,55 @@ class SessionListener(Protocol):
     async def session_started(self, request: StartedRequest, install: Install | None) -> None: ...
 
     async def session_exited(self, request: ExitedRequest, install: Install | None) -> None: ...
+
+
+class RomInstaller(Protocol):
+    """Lays one ROM out in its system folder and records it (``services.installer``)."""
+
+    def plan(self, rom: RomDetail, target: PlayTarget) -> InstallPlan:
+        """Where ``rom`` goes under the target's ROMs folder, and how."""
+        ...
+
+    async def install(
+        self,
+        client: RomContentSource,
+        rom: RomDetail,
+        plan: InstallPlan,
+        target: PlayTarget,
+        *,
+        on_state: Callable[[DownloadState], object],
+        on_progress: Callable[[DownloadProgress], None],
+    ) -> Install:
+        """Adopt or download, unpack, verify, move into place and record ``rom``."""
+        ...
+
+    async def discard(self, plan: InstallPlan) -> None:
+        """Remove what a stopped install of ``plan`` wrote (``.part`` included)."""
+        ...
+
+
+def _ignore(_: DownloadStatus) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadDeps:
+    """What the download queue and its installer need (built by bootstrap).
+
+    ``connect`` returns a client for the saved connection (raises ``NotConfiguredError``);
+    ``target`` reads the emulation target's folders and launch settings; ``on_event``
+    receives every status change and progress report (must not block); ``concurrency``
+    is how many downloads run at once.
+    """
+
+    connect: Callable[[], RomContentSource]
+    downloader: RomFileTransfer
+    extractor: ArchiveExtractor
+    hasher: FileHashes
+    tree: InstallTree
+    free_space: FreeSpace
+    store: InstallStore
+    target: Callable[[], PlayTarget]
+    clock: Clock
+    on_event: Callable[[DownloadStatus], None] = _ignore
+    concurrency: int = 2

@@ -13,6 +13,7 @@ import functools
 import ssl as ssl_module
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, NoReturn
 
@@ -35,6 +36,7 @@ from romdeck.domain.downloads import (
     MIB,
     DownloadResult,
     PartState,
+    RunningDigest,
     choose_expected_hash,
     parse_content_range,
 )
@@ -46,6 +48,7 @@ from romdeck.errors import (
     HashMismatchError,
     MissingScopeError,
     NotFoundError,
+    RomDeckError,
     ServerUnreachableError,
     TlsError,
 )
@@ -176,7 +179,7 @@ class AiohttpDownloader:
 
     async def _run(self, job: DownloadJob) -> DownloadResult:
         try:
-            await in_thread(self._prepare, job)
+            await self._prepare(job)
             while True:
                 try:
                     await self._attempts(job)
@@ -194,15 +197,16 @@ class AiohttpDownloader:
                 raise ServerUnreachableError(f"{err}.{tail}") from err
             raise DownloadFailedError(f"{err} after {self._max_stalls} attempts.{tail}") from err
 
-    def _prepare(self, job: DownloadJob) -> None:
-        """Blocking: create the folder, keep a resumable part (hashing it), else clear it."""
-        state, size = job.files.load()
+    async def _prepare(self, job: DownloadJob) -> None:
+        """Create the folder, keep a resumable part (hashing it, a cancel stops the hashing
+        thread between blocks), else clear it."""
+        state, size = await in_thread(job.files.load)
         if state is None or not state.resumes(job.url, job.expected_size, size):
-            job.files.discard()
+            await in_thread(job.files.discard)
             return
         job.state, job.done, job.digest = state, size, job.new_digest()
         if job.digest is not None:
-            self._hasher.feed(job.files.part, [job.digest], limit=size)
+            await self._hasher.feed_async(job.files.part, [job.digest], limit=size)
 
     async def _attempts(self, job: DownloadJob) -> None:
         retrying = AsyncRetrying(
@@ -310,40 +314,63 @@ class AiohttpDownloader:
         if job.digest is None or job.digest.bytes_seen != job.done:
             job.digest = job.new_digest()
             if job.digest is not None and job.done > 0:
-                feed = functools.partial(self._hasher.feed, limit=job.done)
-                await in_thread(feed, job.files.part, [job.digest])
+                await self._hasher.feed_async(job.files.part, [job.digest], limit=job.done)
 
     async def _write_body(
         self, job: DownloadJob, response: aiohttp.ClientResponse, file: BinaryIO
     ) -> None:
-        """Write the body to ``file``, one batch in a thread while the next is received."""
-        pending: asyncio.Future[None] | None = None
-        pending_size = 0
+        """Write the body to ``file`` in ``chunk_size`` batches, one batch in a thread while
+        the next is received (at most two batches in memory).
+
+        Progress counts bytes received. Whatever was received is written to the part before
+        a lost connection, a pause or a cancel propagates, so the part keeps every byte that
+        arrived and a later request resumes right after it.
+        """
+        batch = _Batch()
+        job.meter.update(job.done, job.total)
         try:
-            chunks: list[bytes] = []
-            size = 0
-            job.meter.update(job.done, job.total)
             async for chunk in response.content.iter_chunked(self._chunk_size):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size < self._chunk_size:
-                    continue
-                if pending is not None:
-                    await pending
-                    job.advance(pending_size)
-                    if job.pause is not None and not job.pause.is_set():
-                        raise Paused  # the batch in hand is dropped; resume starts at done
-                pending = asyncio.ensure_future(in_thread(self._write_batch, job, file, chunks))
-                pending_size, chunks, size = size, [], 0
-            if pending is not None:
-                await pending
-                job.advance(pending_size)
-            if chunks:
-                await in_thread(self._write_batch, job, file, chunks)
-                job.advance(size)
-        finally:
-            if pending is not None:
-                await settle(pending)
+                batch.chunks.append(chunk)
+                batch.size += len(chunk)
+                job.meter.update(job.done + batch.pending_size + batch.size, job.total)
+                if job.pause is not None and not job.pause.is_set():
+                    raise Paused
+                if batch.size >= self._chunk_size:
+                    await self._hand_over(job, file, batch)
+        except BaseException:
+            await self._flush(job, file, batch)  # keep what arrived; the failure goes on
+            raise
+        error = await self._flush(job, file, batch)
+        if error is not None:
+            raise error
+
+    async def _hand_over(self, job: DownloadJob, file: BinaryIO, batch: _Batch) -> None:
+        """Wait for the batch being written, then start writing the one in hand."""
+        if batch.pending is not None:
+            await asyncio.shield(batch.pending)  # a cancel must not lose track of the write
+            job.advance(batch.pending_size)
+            batch.pending, batch.pending_size = None, 0
+        write = functools.partial(self._write_batch, job, file, batch.chunks)
+        batch.pending = asyncio.ensure_future(asyncio.to_thread(write))
+        batch.pending_size, batch.chunks, batch.size = batch.size, [], 0
+
+    async def _flush(self, job: DownloadJob, file: BinaryIO, batch: _Batch) -> Exception | None:
+        """Finish the write in flight and write the batch in hand; the write error, if any."""
+        if batch.pending is not None:
+            await settle(batch.pending)
+            error = batch.pending.exception()
+            if error is not None:
+                return error if isinstance(error, Exception) else None
+            job.advance(batch.pending_size)
+            batch.pending, batch.pending_size = None, 0
+        if batch.chunks:
+            try:
+                await in_thread(self._write_batch, job, file, batch.chunks)
+            except RomDeckError as err:
+                return err
+            job.advance(batch.size)
+            batch.chunks, batch.size = [], 0
+        return None
 
     def _write_batch(self, job: DownloadJob, file: BinaryIO, chunks: list[bytes]) -> None:
         for data in chunks:
@@ -367,9 +394,8 @@ class AiohttpDownloader:
             )
         if job.expected is not None:
             if job.digest is None or job.digest.bytes_seen != job.done:
-                job.digest = job.new_digest()
-                await in_thread(self._hasher.feed, job.files.part, [job.digest])
-            assert job.digest is not None
+                job.digest = RunningDigest(job.expected.algorithm)
+                await self._hasher.feed_async(job.files.part, [job.digest])
             actual = job.digest.hexdigest()
             if not job.expected.matches(actual):
                 raise HashMismatchError(
@@ -381,6 +407,17 @@ class AiohttpDownloader:
 
     def _result(self, job: DownloadJob) -> DownloadResult:
         return DownloadResult(job.files.target, job.done, job.state.etag if job.state else "")
+
+
+@dataclass(eq=False)
+class _Batch:
+    """The bytes received and not yet written: ``chunks`` in hand (``size`` bytes) and the
+    ``pending`` write of the previous batch (``pending_size`` bytes)."""
+
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
+    pending: asyncio.Future[None] | None = None
+    pending_size: int = 0
 
 
 def _raise_for_status(status: int, reason: str) -> NoReturn:

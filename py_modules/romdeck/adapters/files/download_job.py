@@ -103,7 +103,6 @@ class DownloadJob:
         return RunningDigest(self.expected.algorithm) if self.expected else None
 
     def advance(self, size: int) -> None:
-        """Count ``size`` more bytes written and report progress."""
+        """Count ``size`` more bytes written to the part (progress counts bytes received)."""
         self.done += size
         self.written += size
-        self.meter.update(self.done, self.total)

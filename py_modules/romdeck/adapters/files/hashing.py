@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 from romdeck.domain.downloads import MIB, HashAlgorithm, RunningDigest
-from romdeck.errors import NotFoundError, StateError
+from romdeck.errors import CancelledError, NotFoundError, StateError
 
 ALL_ALGORITHMS: tuple[HashAlgorithm, ...] = ("md5", "sha1", "crc32")
 
@@ -28,19 +29,44 @@ class FileHasher:
     ) -> dict[HashAlgorithm, str]:
         """``{algorithm: hex digest}`` of the whole file, read in a thread.
 
-        Raises ``NotFoundError`` (no such file) or ``StateError`` (unreadable).
+        Raises ``NotFoundError`` (no such file) or ``StateError`` (unreadable). Cancelling
+        the caller stops the thread at the next block (see :meth:`feed_async`).
         """
         digests = [RunningDigest(algorithm) for algorithm in algorithms]
-        await asyncio.to_thread(self.feed, path, digests)
+        await self.feed_async(path, digests)
         return {digest.algorithm: digest.hexdigest() for digest in digests}
 
-    def feed(
+    async def feed_async(
         self, path: Path, digests: Iterable[RunningDigest], *, limit: int | None = None
+    ) -> int:
+        """:meth:`feed` in a worker thread that a cancel reaches: when the awaiting task is
+        cancelled the thread stops after the block it is reading (one ``block_size``), is
+        waited for, and ``asyncio.CancelledError`` propagates. Returns the bytes read."""
+        stop = threading.Event()
+        work = asyncio.ensure_future(
+            asyncio.to_thread(self.feed, path, digests, limit=limit, stop=stop)
+        )
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            stop.set()
+            await asyncio.wait({work})
+            if not work.cancelled():
+                work.exception()  # the stop's own CancelledError is expected: seen
+            raise
+
+    def feed(
+        self,
+        path: Path,
+        digests: Iterable[RunningDigest],
+        *,
+        limit: int | None = None,
+        stop: threading.Event | None = None,
     ) -> int:
         """Blocking: feed the file's first ``limit`` bytes (all when ``None``) to ``digests``.
 
-        Returns the number of bytes read. Call it from a worker thread.
-        Raises ``NotFoundError`` or ``StateError``.
+        Returns the number of bytes read. Call it from a worker thread. ``stop`` set →
+        ``CancelledError`` before the next block. Raises ``NotFoundError`` or ``StateError``.
         """
         sinks = list(digests)
         left = limit
@@ -48,6 +74,8 @@ class FileHasher:
         try:
             with path.open("rb") as file:
                 while left is None or left > 0:
+                    if stop is not None and stop.is_set():
+                        raise CancelledError(f"Stopped hashing {path}")
                     block = file.read(
                         self._block_size if left is None else min(left, self._block_size)
                     )
