@@ -366,6 +366,8 @@ class Plugin:
         if not isinstance(patch, dict):
             raise InvalidInputError("Settings must be an object.")
         return _settings(await self._app().settings_service.update(patch))
+
+    @result
     async def list_firmware(self, platform_slug: str | None) -> list[dict[str, Any]]:
         return [platform_json(p) for p in await self._app().firmware.status(platform_slug)]
 
