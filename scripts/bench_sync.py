@@ -53,7 +53,8 @@ async def serve(n_roms: int, n_platforms: int, n_covers: int, cost: float) -> No
 
 
 def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run a command; returns (wall seconds, peak RSS in MB, stderr tail)."""
+    """Run a command; returns (wall seconds, peak RSS in MB, its last unindented stdout line:
+    the sync's summary, not the notes indented below it)."""
     started = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -62,7 +63,8 @@ def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, st
     err = proc.stderr.read().decode() if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{out}\n{err}")
-    return wall, usage.ru_maxrss / 1024, out.strip().splitlines()[-1] if out.strip() else ""
+    summary = [line for line in out.splitlines() if line.strip() and not line[0].isspace()]
+    return wall, usage.ru_maxrss / 1024, summary[-1] if summary else ""
 
 
 async def bare_fetch(url: str, token: str, log: list[list[object]]) -> float:
