@@ -1,4 +1,4 @@
-"""Benchmark: a first sync and a no-change resync of a 10,000-ROM library.
+"""Benchmark: a first sync and a no-change resync of a 10,000- and a 20,000-ROM library.
 
 The fake RomM server runs in its own process with a per-ROM service cost like the real
 server's (PERFORMANCE.md: ~0.8 ms per ROM listed without files). The sync runs as the
@@ -7,6 +7,8 @@ replays the exact GET requests the first sync made (pages one at a time, covers 
 time) with a bare aiohttp client: the time merely to fetch the same bytes.
 
 Targets: first sync <= 1.3x the bare fetch; peak RSS <= 100 MB; resync <= 5% of the first.
+``--roms N`` (repeatable) picks the sizes; ``--profile-resync K`` runs one more resync under
+cProfile and prints its top K functions.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ async def serve(n_roms: int, n_platforms: int, n_covers: int, cost: float) -> No
 
 
 def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run a command; returns (wall seconds, peak RSS in MB, stderr tail)."""
+    """Run a command; returns (wall seconds, peak RSS in MB, its last unindented stdout line:
+    the sync's summary, not the notes indented below it)."""
     started = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -60,7 +63,8 @@ def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, st
     err = proc.stderr.read().decode() if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{out}\n{err}")
-    return wall, usage.ru_maxrss / 1024, out.strip().splitlines()[-1] if out.strip() else ""
+    summary = [line for line in out.splitlines() if line.strip() and not line[0].isspace()]
+    return wall, usage.ru_maxrss / 1024, summary[-1] if summary else ""
 
 
 async def bare_fetch(url: str, token: str, log: list[list[object]]) -> float:
@@ -88,15 +92,38 @@ async def bare_fetch(url: str, token: str, log: list[list[object]]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Benchmark a first sync and a resync.")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--roms", type=int, default=10_000)
+    parser.add_argument("--roms", type=int, action="append", help="default: 10000 and 20000")
     parser.add_argument("--platforms", type=int, default=20)
     parser.add_argument("--covers", type=int, default=500)
     parser.add_argument("--cost", type=float, default=0.0008, help="server s per ROM listed")
     parser.add_argument("--resyncs", type=int, default=5, help="resyncs to take the median of")
+    parser.add_argument("--profile-resync", type=int, default=0, help="top K of a resync")
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve(args.roms, args.platforms, args.covers, args.cost))
+        asyncio.run(serve(args.roms[0], args.platforms, args.covers, args.cost))
         return 0
+    for n_roms in args.roms or [10_000, 20_000]:
+        bench(args, n_roms)
+    return 0
+
+
+def profile_resync(sync: list[str], env: dict[str, str], top: int, out: Path) -> None:
+    """Run one more resync under cProfile; print its top ``top`` functions by own time."""
+    import pstats
+
+    subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(out), *sync[1:]],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    stats = pstats.Stats(str(out))
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+
+
+def bench(args: argparse.Namespace, n_roms: int) -> None:
+    """Serve ``n_roms`` ROMs, run a first sync and resyncs, print the figures."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path[:3]), "PYTHONUNBUFFERED": "1"}
     # Measure as a Deck runs it: Python caches compiled modules (.pyc). Some sandboxes set
     # PYTHONDONTWRITEBYTECODE, which makes every run recompile our modules from source.
@@ -107,7 +134,7 @@ def main() -> int:
             __file__,
             "--serve",
             "--roms",
-            str(args.roms),
+            str(n_roms),
             "--platforms",
             str(args.platforms),
             "--covers",
@@ -158,6 +185,8 @@ def main() -> int:
             again_s = statistics.median(r[0] for r in resyncs)
             again_rss = max(r[1] for r in resyncs)
             again_line = resyncs[-1][2]
+            if args.profile_resync:
+                profile_resync(sync, cli_env, args.profile_resync, root / "resync.prof")
             token = json.loads((root / "data" / "settings.json").read_text())["connection"]["token"]
             bare_s = asyncio.run(bare_fetch(url, token, first_log))
             request_log()
@@ -169,7 +198,7 @@ def main() -> int:
     ratio = first_s / bare_s
     share = again_s / first_s
     print(
-        f"library: {args.roms} ROMs, {args.platforms} platforms, {args.covers} covers, "
+        f"library: {n_roms} ROMs, {args.platforms} platforms, {args.covers} covers, "
         f"server cost {args.cost * 1000:.2f} ms/ROM"
     )
     print(
@@ -193,7 +222,6 @@ def main() -> int:
         f"resync / first sync = {share * 100:.1f}% (target <= 5%)  "
         f"{'OK' if share <= 0.05 else 'MISSED'}"
     )
-    return 0
 
 
 if __name__ == "__main__":
