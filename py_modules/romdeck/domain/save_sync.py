@@ -13,6 +13,7 @@ history, and when both sides changed the verdict is a conflict that keeps both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -62,3 +63,58 @@ def decide(local: str | None, server: str | None, baseline: str | None) -> SaveV
     if baseline is None:
         return SaveVerdict(SaveAction.CONFLICT, "different on both sides and never synced")
     return SaveVerdict(SaveAction.CONFLICT, "changed on both sides since the last sync")
+
+
+AUTOSAVE_SLOT = "autosave"
+"""The slot other RomM clients (Argosy, Grout, decky-romm-sync) upload into."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSave:
+    """One save row on RomM (``GET /api/saves``): ``file_name`` as stored (with the
+    slot's timestamp), ``content_hash`` md5 hex, ``updated_at`` ISO-8601 by the server's
+    clock, ``size_bytes`` in bytes."""
+
+    id: int
+    rom_id: int
+    file_name: str
+    slot: str | None
+    emulator: str
+    content_hash: str
+    updated_at: str
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class SlotConflict:
+    """RomM refused an upload with 409: the slot has a save this device has not synced."""
+
+    detail: str
+
+
+def newest_in_slot(
+    saves: Sequence[ServerSave], file_name: str, slot: str = AUTOSAVE_SLOT
+) -> ServerSave | None:
+    """The newest save in ``slot`` stored for the local ``file_name`` (``Game.srm``).
+
+    RomM stores a slotted upload as ``Game [YYYY-MM-DD_HH-MM-SS].srm``; the plain name
+    matches too, and the extension must match (``.srm`` and ``.rtc`` are apart). Newest
+    by ``updated_at`` (RomM writes them all in UTC, so they compare as text), then id.
+    """
+    stem, dot, ext = file_name.rpartition(".")
+    if not dot:
+        stem, ext = file_name, ""
+    matches = [s for s in saves if s.slot == slot and _same_save(s.file_name, stem, ext)]
+    return max(matches, key=lambda s: (s.updated_at, s.id), default=None)
+
+
+def _same_save(stored: str, stem: str, ext: str) -> bool:
+    name, dot, stored_ext = stored.rpartition(".")
+    if not dot:
+        name, stored_ext = stored, ""
+    if stored_ext != ext:
+        return False
+    if name == stem:
+        return True
+    prefix = stem + " ["
+    return name.startswith(prefix) and name.endswith("]") and len(name) == len(prefix) + 20
