@@ -21,7 +21,7 @@ def _tables(db: SqliteDatabase) -> set[str]:
 
 def test_an_empty_folder_gets_a_database_at_the_newest_schema(tmp_path: Path) -> None:
     db = SqliteDatabase(tmp_path / "sub" / "state.db")
-    assert db.schema_version == len(MIGRATIONS) == 2
+    assert db.schema_version == len(MIGRATIONS) == 3
     assert {"catalog_roms", "catalog_watermarks", "registry", "sync_runs"} <= _tables(db)
     assert {"installs", "downloads"} <= _tables(db)
     db.close()
@@ -46,7 +46,7 @@ def test_a_version_1_file_is_migrated_to_version_2_keeping_its_rows(tmp_path: Pa
     old.close()
 
     new = SqliteDatabase(path)
-    assert new.schema_version == 2
+    assert new.schema_version == 3
     assert "installs" in _tables(new)
     with new.read() as conn:
         assert conn.execute("SELECT platform_id FROM catalog_watermarks").fetchall() == [(7,)]
@@ -57,7 +57,7 @@ def test_reopening_an_up_to_date_database_applies_nothing_twice(tmp_path: Path) 
     path = tmp_path / "state.db"
     SqliteDatabase(path).close()
     db = SqliteDatabase(path)
-    assert db.schema_version == 2
+    assert db.schema_version == 3
     db.close()
 
 
@@ -92,7 +92,7 @@ def test_a_failing_migration_leaves_the_previous_version(tmp_path: Path) -> None
     with pytest.raises(StateError):
         SqliteDatabase(path, migrations=broken)
     db = SqliteDatabase(path)
-    assert db.schema_version == 2
+    assert db.schema_version == 3
     assert "extra" not in _tables(db)
     db.close()
 
