@@ -206,3 +206,17 @@ async def test_a_device_the_server_lost_is_registered_again(
     report = await a.service.after_exit(ROM)
     assert report.pending == "" and len(server_state(fake_romm).devices) == 1
     assert await a.store.device_id() not in (None, old)
+
+
+async def test_the_session_listener_uploads_after_the_emulator_exits(
+    decks: tuple[Deck, Deck], fake_romm: FakeRommServer
+) -> None:
+    from romdeck.domain.launch_protocol import ExitedRequest
+    from romdeck.services.saves import SaveSessionListener
+
+    a, _ = decks
+    a.save.parent.mkdir(parents=True)
+    a.save.write_bytes(b"played")
+    install = Install(ROM, "snes", "snes", "/r", "/r/Game.sfc", 3, (), "")
+    await SaveSessionListener(a.service).session_exited(ExitedRequest(ROM, 0, "now", 5.0), install)
+    assert [r.content for r in server_state(fake_romm).rows.values()] == [b"played"]

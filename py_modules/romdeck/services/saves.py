@@ -15,6 +15,8 @@ import logging
 from dataclasses import dataclass, field
 from posixpath import basename
 
+from romdeck.domain.launch_protocol import ExitedRequest, StartedRequest
+from romdeck.domain.models import Install
 from romdeck.domain.save_sync import SaveAction, ServerSave, SlotConflict, decide, newest_in_slot
 from romdeck.errors import InvalidInputError, NotFoundError, RomDeckError, ServerUnreachableError
 from romdeck.services.protocols import Clock
@@ -279,3 +281,24 @@ def _days(iso: str) -> float:
     """Days since 0001-01-01 of an ISO-8601 date (date part only; enough to age backups)."""
     year, month, day = (int(part) for part in iso[:10].split("-"))
     return year * 365.25 + (month - 1) * 30.44 + day
+
+
+class SaveSessionListener:
+    """The launcher's ``SessionListener`` for saves: after an exit, sync the ROM's saves.
+
+    ``started`` arrives after the emulator was spawned, too late for a pre-launch
+    download, so it does nothing here; the pre-launch sync belongs before the launch
+    command is handed out (``SaveService.before_launch``).
+    """
+
+    def __init__(self, saves: SaveService) -> None:
+        self._saves = saves
+
+    async def session_started(self, request: StartedRequest, install: Install | None) -> None:
+        """Nothing to do once the emulator runs."""
+        del request, install
+
+    async def session_exited(self, request: ExitedRequest, install: Install | None) -> None:
+        """Upload what the session changed (or mark the ROM pending)."""
+        if install is not None:
+            await self._saves.after_exit(request.rom_id)
