@@ -23,6 +23,7 @@ from fakeromm.content import RomContentRoutes
 from fakeromm.library import FakeLibrary
 from fakeromm.query import RomQuery
 from fakeromm.records import JSON, load_capture, name_sort_key
+from fakeromm.saves import FakeSaves
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SERVER_KEY = web.AppKey("fake_romm", object)
@@ -269,6 +270,7 @@ class FakeRommServer:
         for method, path, scope, handler in table:
             r.add_route(method, path, self._protect(scope, handler))
         r.add_get("/assets/romm/resources/roms/{pid}/{rid}/cover/{name}", c.cover)
+        FakeSaves.install(self, r)
 
     # ---- helpers ----------------------------------------------------------------------------
     def _json(self, request: web.Request, data: Any, status: int = 200) -> web.Response:

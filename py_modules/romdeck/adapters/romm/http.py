@@ -174,6 +174,7 @@ class RequestOptions(TypedDict, total=False):
     params: Params
     json_body: object
     form: Mapping[str, str]
+    multipart: aiohttp.FormData
     bearer: str
     scope: str
     on_401: str
@@ -185,13 +186,15 @@ class RequestOptions(TypedDict, total=False):
 class Request:
     """One request: query ``params``, a JSON or form body, a ``bearer`` token, the
     ``scope`` a 403 names, the message of a 401 (``on_401``), error statuses to
-    return instead of raise (``accept``), and a body size limit in bytes."""
+    return instead of raise (``accept``), and a body size limit in bytes. ``multipart``
+    (a form with files) replaces ``form`` and is sent once, never retried."""
 
     method: str
     url: URL
     params: Params = ()
     json_body: object = None
     form: Mapping[str, str] | None = None
+    multipart: aiohttp.FormData | None = None
     bearer: str = ""
     scope: str = ""
     on_401: str = ""
@@ -279,10 +282,11 @@ class RommHttp:
 
     async def _attempt(self, request: Request) -> Reply:
         url = request.url
+        body = request.form if request.multipart is None else request.multipart
         try:
             async with self._session.request(
                 request.method, url, params=list(request.params) or None,
-                json=request.json_body, data=request.form, headers=self.headers(request.bearer),
+                json=request.json_body, data=body, headers=self.headers(request.bearer),
                 ssl=self.ssl, timeout=self.timeout,
             ) as response:  # fmt: skip
                 reply = Reply(

@@ -92,7 +92,50 @@ CREATE TABLE firmware_files (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_3)
+MIGRATION_4 = """
+CREATE TABLE save_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE save_baselines (
+    rom_id INTEGER,
+    file_name TEXT,
+    content_hash TEXT NOT NULL,
+    server_save_id INTEGER,
+    synced_at TEXT,
+    PRIMARY KEY (rom_id, file_name)
+);
+CREATE TABLE save_pending (
+    rom_id INTEGER PRIMARY KEY,
+    reason TEXT,
+    since TEXT
+);
+CREATE TABLE save_conflicts (
+    id INTEGER PRIMARY KEY,
+    rom_id INTEGER NOT NULL,
+    file_name TEXT NOT NULL,
+    local_path TEXT,
+    local_hash TEXT,
+    server_hash TEXT,
+    server_save_id INTEGER,
+    server_copy TEXT,
+    created_at TEXT,
+    resolution TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE save_backups (
+    id INTEGER PRIMARY KEY,
+    rom_id INTEGER NOT NULL,
+    file_name TEXT NOT NULL,
+    original_path TEXT,
+    backup_path TEXT,
+    content_hash TEXT,
+    size_bytes INTEGER,
+    created_at TEXT,
+    reason TEXT
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4)
 """Schema scripts in order; never edit a released one, append a new one."""
 
 BUSY_TIMEOUT_MS = 5000

@@ -1,0 +1,304 @@
+"""Save sync for one ROM or all: before launch (bounded), after exit, manual; never loses a save.
+
+For each candidate save file of an installed ROM, the local md5, the newest save in
+RomM's ``autosave`` slot and the baseline of our last sync give a verdict
+(:func:`romdeck.domain.save_sync.decide`). A download first keeps a backup of the local
+file; a conflict stores the server's bytes beside ours and records it, replacing nothing;
+RomM's 409 on upload becomes a conflict. When RomM cannot be reached the ROM is marked
+pending and synced at the next chance (:meth:`SaveService.sync_pending`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from posixpath import basename
+
+from romdeck.domain.launch_protocol import ExitedRequest, StartedRequest
+from romdeck.domain.models import Install
+from romdeck.domain.save_sync import SaveAction, ServerSave, SlotConflict, decide, newest_in_slot
+from romdeck.errors import InvalidInputError, NotFoundError, RomDeckError, ServerUnreachableError
+from romdeck.services.protocols import Clock
+from romdeck.services.saves_protocols import (
+    Backup,
+    Baseline,
+    Conflict,
+    LocalSave,
+    SaveFiles,
+    SaveLocator,
+    SaveServer,
+    SaveStateStore,
+    SaveTarget,
+)
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SaveConfig:
+    """``timeout``: seconds a pre-launch sync may take before the game starts anyway;
+    ``keep_backups``: backups kept per save file; ``backup_max_age_days``: older ones go
+    (the newest backup of a file is always kept); ``hostname``/``device_name`` for RomM."""
+
+    timeout: float = 5.0
+    keep_backups: int = 10
+    backup_max_age_days: int = 30
+    hostname: str = "steamdeck"
+    device_name: str = "RomDeck"
+
+
+@dataclass
+class SyncReport:
+    """What one ROM's sync did, per local file name (``skip``/``upload``/``download``/
+    ``conflict``); ``pending`` holds the reason it must be retried (``""``: done)."""
+
+    rom_id: int
+    actions: dict[str, str] = field(default_factory=dict)
+    pending: str = ""
+
+
+class SaveService:
+    """Keeps a ROM's local saves and RomM's ``autosave`` slot in step (see the module docstring)."""
+
+    def __init__(
+        self, *, server: SaveServer, locator: SaveLocator, files: SaveFiles,
+        store: SaveStateStore, clock: Clock, config: SaveConfig = SaveConfig(),
+    ) -> None:  # fmt: skip
+        self._server = server
+        self._locator = locator
+        self._files = files
+        self._store = store
+        self._clock = clock
+        self._config = config
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    # ---- entry points -----------------------------------------------------------------------
+    async def before_launch(self, rom_id: int) -> SyncReport:
+        """Sync one ROM, giving up after ``config.timeout`` s: the game then starts with its
+        local save and the ROM is marked pending. Never raises for a server problem."""
+        try:
+            return await asyncio.wait_for(self.sync_rom(rom_id), self._config.timeout)
+        except TimeoutError:
+            await self._store.mark_pending(rom_id, "timed out before launch", self._clock.now_iso())
+            return SyncReport(rom_id, pending="timed out before launch")
+
+    async def after_exit(self, rom_id: int) -> SyncReport:
+        """Sync one ROM after its emulator exited (uploads what changed)."""
+        return await self.sync_rom(rom_id)
+
+    async def sync_pending(self) -> list[SyncReport]:
+        """Retry every ROM marked pending."""
+        return [await self.sync_rom(rom_id) for rom_id in sorted(await self._store.pending())]
+
+    async def sync_rom(self, rom_id: int) -> SyncReport:
+        """Sync one installed ROM's saves. A server that cannot be reached (or answers
+        badly) marks the ROM pending instead of raising; local files are never lost."""
+        lock = self._locks.setdefault(rom_id, asyncio.Lock())
+        async with lock:
+            try:
+                report = await self._sync(rom_id)
+            except RomDeckError as exc:
+                await self._store.mark_pending(rom_id, exc.message, self._clock.now_iso())
+                return SyncReport(rom_id, pending=exc.message)
+            await self._store.clear_pending(rom_id)
+            return report
+
+    # ---- conflicts and backups -------------------------------------------------------------
+    async def resolve(self, conflict_id: int, keep: str) -> Conflict:
+        """Settle a conflict: ``keep="local"`` uploads the local file, ``"server"`` puts the
+        server's copy in place (the local file backed up first). Both versions stay
+        available (the other one as a backup). Raises ``InvalidInputError``/``NotFoundError``."""
+        if keep not in ("local", "server"):
+            raise InvalidInputError("Choose which save to keep: local or server.")
+        found = [c for c in await self._store.conflicts() if c.id == conflict_id]
+        if not found:
+            raise NotFoundError(f"There is no open save conflict {conflict_id}.")
+        conflict = found[0]
+        target = await self._locator.locate(conflict.rom_id)
+        local = await self._files.read(conflict.local_path)
+        server_copy = await self._files.read(conflict.server_copy)
+        if server_copy is None:
+            raise NotFoundError(f"The server's copy {conflict.server_copy} is gone.")
+        device = await self._device()
+        if keep == "server":
+            if local is not None:
+                await self._backup(conflict.rom_id, local, "conflict")
+            await self._files.write(conflict.local_path, server_copy.data)
+            kept, save_id = server_copy.md5, conflict.server_save_id
+        else:
+            if local is None or target is None:
+                raise NotFoundError(f"The local save {conflict.local_path} is gone.")
+            await self._backup(conflict.rom_id, server_copy, "conflict", conflict.local_path)
+            uploaded = await self._upload(target, local, device)
+            if isinstance(uploaded, SlotConflict):
+                raise InvalidInputError("RomM got an even newer save meanwhile; sync again first.")
+            kept, save_id = local.md5, uploaded.id
+        await self._set_baseline(conflict.rom_id, conflict.file_name, kept, save_id)
+        await self._store.resolve_conflict(conflict.id, keep)
+        await self._files.remove_copy(conflict.server_copy)
+        return conflict
+
+    async def restore(self, backup_id: int) -> Backup:
+        """Put a backup back in place (the current file backed up first). ``NotFoundError``."""
+        backup = await self._store.backup(backup_id)
+        copy = None if backup is None else await self._files.read(backup.backup_path)
+        if backup is None or copy is None:
+            raise NotFoundError(f"There is no save backup {backup_id}.")
+        current = await self._files.read(backup.original_path)
+        if current is not None and current.md5 != copy.md5:
+            await self._backup(backup.rom_id, current, "restore")
+        await self._files.write(backup.original_path, copy.data)
+        return backup
+
+    # ---- one ROM ----------------------------------------------------------------------------
+    async def _sync(self, rom_id: int) -> SyncReport:
+        report = SyncReport(rom_id)
+        target = await self._locator.locate(rom_id)
+        if target is None:
+            return report
+        device = await self._device()
+        try:
+            saves = await self._server.list_saves(rom_id, device_id=device)
+        except NotFoundError:
+            if await self._server.device_exists(device):
+                raise
+            device = await self._register()
+            saves = await self._server.list_saves(rom_id, device_id=device)
+        for path in target.paths:
+            name = basename(path)
+            action = await self._sync_file(target, path, saves, device)
+            if action is not None:
+                report.actions[name] = action
+        return report
+
+    async def _sync_file(
+        self, target: SaveTarget, path: str, saves: list[ServerSave], device: str
+    ) -> str | None:
+        name = basename(path)
+        local = await self._files.read(path)
+        remote = newest_in_slot(saves, name)
+        if local is None and remote is None:
+            return None
+        base = await self._store.baseline(target.rom_id, name)
+        verdict = decide(
+            local.md5 if local else None,
+            remote.content_hash if remote else None,
+            base.content_hash if base else None,
+        )
+        if verdict.action is SaveAction.SKIP:
+            if local is not None and (base is None or base.content_hash != local.md5):
+                await self._set_baseline(
+                    target.rom_id, name, local.md5, remote.id if remote else None
+                )
+        elif verdict.action is SaveAction.UPLOAD and local is not None:
+            uploaded = await self._upload(target, local, device)
+            if isinstance(uploaded, SlotConflict):
+                if remote is None:  # RomM saw a newer save we were not listed: retry later
+                    raise ServerUnreachableError("RomM refused the upload; will retry.")
+                await self._conflict(target.rom_id, local, remote, device)
+                return SaveAction.CONFLICT.value
+            await self._set_baseline(target.rom_id, name, local.md5, uploaded.id)
+        elif verdict.action is SaveAction.DOWNLOAD and remote is not None:
+            data = await self._server.download_save(remote.id, device_id=device)
+            if local is not None:
+                await self._backup(target.rom_id, local, "download")
+            await self._files.write(path, data)
+            await self._set_baseline(target.rom_id, name, remote.content_hash, remote.id)
+        elif verdict.action is SaveAction.CONFLICT and local is not None and remote is not None:
+            await self._conflict(target.rom_id, local, remote, device)
+        return verdict.action.value
+
+    async def _conflict(
+        self, rom_id: int, local: LocalSave, remote: ServerSave, device: str
+    ) -> None:
+        open_ = [
+            c for c in await self._store.conflicts(rom_id) if c.file_name == basename(local.path)
+        ]
+        if (
+            open_
+            and open_[0].server_hash == remote.content_hash
+            and open_[0].local_hash == local.md5
+        ):
+            return
+        data = await self._server.download_save(remote.id, device_id=device)
+        copy = await self._files.keep_copy("conflicts", rom_id, basename(local.path), data)
+        await self._store.add_conflict(Conflict(
+            id=0, rom_id=rom_id, file_name=basename(local.path), local_path=local.path,
+            local_hash=local.md5, server_hash=remote.content_hash, server_save_id=remote.id,
+            server_copy=copy, created_at=self._clock.now_iso(),
+        ))  # fmt: skip
+
+    async def _upload(
+        self, target: SaveTarget, local: LocalSave, device: str
+    ) -> ServerSave | SlotConflict:
+        return await self._server.upload_save(
+            rom_id=target.rom_id, emulator=target.emulator, file_name=basename(local.path),
+            data=local.data, device_id=device,
+        )  # fmt: skip
+
+    async def _backup(
+        self, rom_id: int, save: LocalSave, reason: str, original: str | None = None
+    ) -> Backup:
+        name = basename(original or save.path)
+        path = await self._files.keep_copy("backups", rom_id, name, save.data)
+        backup = await self._store.add_backup(Backup(
+            id=0, rom_id=rom_id, file_name=name, original_path=original or save.path,
+            backup_path=path, content_hash=save.md5, size_bytes=len(save.data),
+            created_at=self._clock.now_iso(), reason=reason,
+        ))  # fmt: skip
+        await self._prune(rom_id, name)
+        return backup
+
+    async def _prune(self, rom_id: int, name: str) -> None:
+        mine = [b for b in await self._store.backups(rom_id) if b.file_name == name]
+        now_days = _days(self._clock.now_iso())
+        drop = [
+            b for index, b in enumerate(mine)
+            if index > 0 and (index >= self._config.keep_backups
+                              or now_days - _days(b.created_at) > self._config.backup_max_age_days)
+        ]  # fmt: skip
+        for b in drop:
+            await self._files.remove_copy(b.backup_path)
+        await self._store.drop_backups([b.id for b in drop])
+
+    async def _set_baseline(self, rom_id: int, name: str, md5: str, save_id: int | None) -> None:
+        await self._store.set_baseline(Baseline(rom_id, name, md5, save_id, self._clock.now_iso()))
+
+    async def _device(self) -> str:
+        return await self._store.device_id() or await self._register()
+
+    async def _register(self) -> str:
+        device = await self._server.register_device(
+            install_id=await self._store.install_id(), hostname=self._config.hostname,
+            name=self._config.device_name,
+        )  # fmt: skip
+        await self._store.set_device_id(device)
+        return device
+
+
+def _days(iso: str) -> float:
+    """Days since 0001-01-01 of an ISO-8601 date (date part only; enough to age backups)."""
+    year, month, day = (int(part) for part in iso[:10].split("-"))
+    return year * 365.25 + (month - 1) * 30.44 + day
+
+
+class SaveSessionListener:
+    """The launcher's ``SessionListener`` for saves: after an exit, sync the ROM's saves.
+
+    ``started`` arrives after the emulator was spawned, too late for a pre-launch
+    download, so it does nothing here; the pre-launch sync belongs before the launch
+    command is handed out (``SaveService.before_launch``).
+    """
+
+    def __init__(self, saves: SaveService) -> None:
+        self._saves = saves
+
+    async def session_started(self, request: StartedRequest, install: Install | None) -> None:
+        """Nothing to do once the emulator runs."""
+        del request, install
+
+    async def session_exited(self, request: ExitedRequest, install: Install | None) -> None:
+        """Upload what the session changed (or mark the ROM pending)."""
+        if install is not None:
+            await self._saves.after_exit(request.rom_id)

@@ -1,0 +1,94 @@
+"""Ports of the saves service (async from the start; the adapters do their I/O off the loop)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from romdeck.domain.save_records import Backup, Baseline, Conflict, LocalSave, SaveTarget
+from romdeck.domain.save_sync import AUTOSAVE_SLOT, ServerSave, SlotConflict
+
+__all__ = ["Backup", "Baseline", "Conflict", "LocalSave", "SaveTarget"]
+
+
+class SaveServer(Protocol):
+    """RomM's devices and saves (``adapters/romm/saves.py``)."""
+
+    async def register_device(self, *, install_id: str, hostname: str, name: str) -> str: ...
+
+    async def device_exists(self, device_id: str) -> bool: ...
+
+    async def list_saves(self, rom_id: int, *, device_id: str) -> list[ServerSave]: ...
+
+    async def upload_save(
+        self, *, rom_id: int, emulator: str, file_name: str, data: bytes, device_id: str,
+        slot: str = AUTOSAVE_SLOT,
+    ) -> ServerSave | SlotConflict: ...  # fmt: skip
+
+    async def download_save(self, save_id: int, *, device_id: str) -> bytes: ...
+
+
+class SaveLocator(Protocol):
+    """Which save files an installed ROM has (``None``: not installed or not a RetroArch game)."""
+
+    async def locate(self, rom_id: int) -> SaveTarget | None: ...
+
+
+class SaveFiles(Protocol):
+    """The save files on disk: reads, atomic replaces, backup and conflict copies."""
+
+    async def read(self, path: str) -> LocalSave | None:
+        """The file whole, or ``None`` when it does not exist."""
+        ...
+
+    async def write(self, path: str, data: bytes) -> None:
+        """Replace (or create) ``path`` atomically; its folder is created."""
+        ...
+
+    async def keep_copy(self, kind: str, rom_id: int, name: str, data: bytes) -> str:
+        """Keep ``data`` in our ``kind`` folder (``backups``/``conflicts``); returns the path."""
+        ...
+
+    async def remove_copy(self, path: str) -> None:
+        """Delete one of our kept copies (never a user's save)."""
+        ...
+
+
+class SaveStateStore(Protocol):
+    """Save-sync state in SQLite: device, baselines, pending work, conflicts, backups."""
+
+    async def install_id(self) -> str: ...
+
+    async def device_id(self) -> str | None: ...
+
+    async def set_device_id(self, device_id: str) -> None: ...
+
+    async def baseline(self, rom_id: int, file_name: str) -> Baseline | None: ...
+
+    async def set_baseline(self, baseline: Baseline) -> None: ...
+
+    async def mark_pending(self, rom_id: int, reason: str, at: str) -> None: ...
+
+    async def clear_pending(self, rom_id: int) -> None: ...
+
+    async def pending(self) -> dict[int, str]: ...
+
+    async def add_conflict(self, conflict: Conflict) -> Conflict:
+        """Record an open conflict (one per rom and file: an open one is returned as is)."""
+        ...
+
+    async def conflicts(self, rom_id: int | None = None) -> list[Conflict]:
+        """Open conflicts, oldest first."""
+        ...
+
+    async def resolve_conflict(self, conflict_id: int, resolution: str) -> None: ...
+
+    async def add_backup(self, backup: Backup) -> Backup: ...
+
+    async def backups(self, rom_id: int | None = None) -> list[Backup]:
+        """Backups, newest first."""
+        ...
+
+    async def backup(self, backup_id: int) -> Backup | None: ...
+
+    async def drop_backups(self, ids: Sequence[int]) -> None: ...
