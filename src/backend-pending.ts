@@ -1,86 +1,28 @@
 /**
- * Bindings for callables of contracts.md §3 whose Python side lands in other
- * branches (settings, bios, saves). They live here, outside the names
- * `scripts/check_callables.py` reads in backend.ts, until main.py has them;
- * at merge they move into backend.ts unchanged.
+ * Bindings for the saves callables of contracts.md §3, whose Python side has not
+ * landed in main.py yet (the saves service exists; its callables do not). They live
+ * here, outside the names `scripts/check_callables.py` reads in backend.ts, until
+ * main.py has them. Settings and BIOS are bound in backend.ts and re-exported here
+ * for the sections that import them from this module.
  */
 import { rpc } from "./backend";
 
-/* ---------------------------------------------------------------- settings */
-
-export type EmulationTarget = "auto" | "retrodeck" | "emudeck" | "custom";
-
-export interface Settings {
-  emulation: {
-    target: EmulationTarget;
-    /** ROMs folder for the "custom" target; null otherwise. */
-    roms_root: string | null;
-    /** Launch command template per RetroDECK/EmuDeck system. */
-    templates: Record<string, string>;
-  };
-  tls: {
-    verify: boolean;
-    /** Path of a PEM CA bundle to trust; null for the system's. */
-    ca_file: string | null;
-  };
-}
-
-export interface SettingsPatch {
-  emulation?: Partial<Settings["emulation"]>;
-  tls?: Partial<Settings["tls"]>;
-}
-
-export const getSettings = rpc<[], Settings>("get_settings");
-export const setSettings = rpc<[patch: SettingsPatch], Settings>("set_settings");
-
-/* -------------------------------------------------------------------- bios */
-
-export type FirmwareStatus =
-  | "verified"
-  | "wrong_hash"
-  | "missing_on_server"
-  | "missing"
-  | "optional_missing";
-
-export interface FirmwareFile {
-  file_name: string;
-  path: string;
-  required: boolean;
-  status: FirmwareStatus;
-  on_server: boolean;
-  firmware_id: number | null;
-  md5: string | null;
-  size_bytes: number | null;
-}
-
-export interface PlatformFirmware {
-  platform_slug: string;
-  platform_name: string;
-  needs_firmware: boolean;
-  /** The bios branch also sends whether the games can boot (its own any-of rules). */
-  ready?: boolean;
-  files: FirmwareFile[];
-}
-
-export const listFirmware = rpc<[platformSlug: string | null], PlatformFirmware[]>("list_firmware");
-/** One file's download outcome, as the bios branch's `download_firmware` answers. */
-export interface FirmwareFetch {
-  platform_slug: string;
-  path: string;
-  outcome: string;
-  status: FirmwareStatus;
-  message: string;
-  error_code: string | null;
-  backup_path: string | null;
-}
-
-export const downloadFirmware = rpc<
-  [platformSlug: string | null, fileNames: string[]],
-  { results: FirmwareFetch[] }
->("download_firmware");
-export const deleteFirmware = rpc<[path: string, force: boolean], Record<string, unknown>>(
-  "delete_firmware",
-);
+export {
+  deleteFirmware,
+  downloadFirmware,
+  getSettings,
+  listFirmware,
+  setSettings,
+} from "./backend";
+export type {
+  FirmwareFetch,
+  FirmwareFile,
+  FirmwareStatus,
+  PlatformFirmware,
+  Settings,
+  SettingsPatch,
+} from "./backend";
+export type EmulationTarget = import("./backend").Settings["emulation"]["target"];
 
 /* ------------------------------------------------------------------- saves */
 /*

@@ -10,13 +10,16 @@ import { BiosSection, type BiosSectionProps } from "./BiosSection";
 const psx: PlatformFirmware = {
   platform_slug: "psx",
   platform_name: "PlayStation",
+  system: "psx",
   needs_firmware: true,
+  ready: false,
+  any_of: [],
   files: [
-    { file_name: "scph5501.bin", path: "/bios/scph5501.bin", required: true, status: "missing", on_server: true, firmware_id: 3, md5: "490f666e", size_bytes: 524288 },
-    { file_name: "scph5500.bin", path: "/bios/scph5500.bin", required: false, status: "missing_on_server", on_server: false, firmware_id: null, md5: null, size_bytes: null },
+    { file_name: "scph5501.bin", path: "/bios/scph5501.bin", required: true, status: "missing", on_server: true, firmware_id: 3, md5: "490f666e", size_bytes: 524288, server_verified: true, expected_md5s: ["490f666e"], description: "PS1 BIOS (EU)", placed: false },
+    { file_name: "scph5500.bin", path: "/bios/scph5500.bin", required: false, status: "missing_on_server", on_server: false, firmware_id: null, md5: null, size_bytes: null, server_verified: null, expected_md5s: [], description: "PS1 BIOS (JP)", placed: false },
   ],
 };
-const snes: PlatformFirmware = { platform_slug: "snes", platform_name: "SNES", needs_firmware: false, files: [] };
+const snes: PlatformFirmware = { platform_slug: "snes", platform_name: "SNES", system: "snes", needs_firmware: false, ready: true, any_of: [], files: [] };
 
 function props(overrides: Partial<BiosSectionProps>): BiosSectionProps {
   return { platforms: [psx, snes], loading: false, error: null, busy: false, failures: [], onDownload: vi.fn(), ...overrides };
