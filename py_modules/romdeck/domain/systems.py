@@ -306,7 +306,7 @@ def disc_number(path: str) -> int | None:
 
 
 def _natural(text: str) -> tuple[object, ...]:
-    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text.lower()))
+    return tuple(int(t) if t.isdecimal() else t for t in re.split(r"(\d+)", text.lower()))
 
 
 def _launch_key(path: str) -> tuple[object, ...]:
