@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
+import gc
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -162,6 +163,10 @@ class Plugin:
             await app.serve_launcher()
         except RomDeckError as error:
             decky.logger.error("RomDeck cannot answer the launcher: %s", error.message)
+        # Everything built so far (modules, the object graph) lives as long as the plugin:
+        # keep it out of the cyclic collector, whose full passes would otherwise scan it
+        # again and again while a 20k-ROM refresh allocates (each pass stalls the loop).
+        gc.freeze()
         decky.logger.info("RomDeck started")
 
     async def _unload(self) -> None:
