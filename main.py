@@ -123,6 +123,7 @@ def _settings(settings: Settings) -> dict[str, Any]:
         "emulation": {
             "target": emulation.target,
             "roms_root": emulation.roms_root or None,
+            "bios_root": emulation.bios_root or None,
             "templates": dict(emulation.templates),
         },
         "tls": {"verify": connection.verify_tls, "ca_file": connection.ca_file or None},

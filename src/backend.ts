@@ -281,6 +281,8 @@ export interface Settings {
     target: EmulationTarget;
     /** Absolute ROMs folder of a custom target; null when unset. */
     roms_root: string | null;
+    /** BIOS folder of the "custom" target; null: RomDeck manages no BIOS there. */
+    bios_root: string | null;
     /** ES-DE system (or "*") → launch command with a {rom} placeholder. */
     templates: Record<string, string>;
   };
@@ -292,7 +294,7 @@ export interface Settings {
 }
 
 /** A partial {@link Settings} for `set_settings`: keys left out keep their value, null
- *  clears `roms_root`/`ca_file`, `templates` replaces the whole map. */
+ *  clears `roms_root`/`bios_root`/`ca_file`, `templates` replaces the whole map. */
 export interface SettingsPatch {
   emulation?: Partial<Settings["emulation"]>;
   tls?: Partial<Settings["tls"]>;

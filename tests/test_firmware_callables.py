@@ -55,3 +55,23 @@ async def test_list_download_and_delete_firmware(
     deleted = await ok(plugin.delete_firmware("scph5501.bin", False))
     assert deleted == {"path": "scph5501.bin", "backup_path": None}
     assert not (bios / "scph5501.bin").exists()
+
+
+async def test_a_custom_target_downloads_into_the_bios_folder_its_settings_name(
+    plugin: Any, fake_romm: FakeRommServer, tmp_path: Path
+) -> None:
+    await sign_in(plugin, fake_romm)
+    refused = await plugin.list_firmware("psx")
+    custom = {"target": "custom", "roms_root": str(tmp_path / "roms")}
+    await ok(plugin.set_settings({"emulation": custom}))
+    unmanaged = await plugin.list_firmware("psx")
+    assert unmanaged["ok"] is False and unmanaged["error"]["code"] == "not_configured"
+    bios = tmp_path / "my-bios"
+    settings = await ok(plugin.set_settings({"emulation": {"bios_root": str(bios)}}))
+    assert settings["emulation"]["bios_root"] == str(bios)
+    done = await ok(plugin.download_firmware("psx", ["scph5501.bin"]))
+    assert [r["outcome"] for r in done["results"]] == ["downloaded"]
+    assert (bios / "scph5501.bin").is_file()
+    assert refused["ok"] is True  # the default target (RetroDECK's folders) needed no setting
+    relative = await plugin.set_settings({"emulation": {"bios_root": "bios"}})
+    assert relative["ok"] is False and relative["error"]["code"] == "invalid_input"

@@ -17,7 +17,7 @@ PEM = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
 async def test_the_panel_reads_defaults_then_the_settings_it_set(plugin: Any, tmp_path: Path):
     assert await ok(plugin.get_settings()) == {
-        "emulation": {"target": "auto", "roms_root": None, "templates": {}},
+        "emulation": {"target": "auto", "roms_root": None, "bios_root": None, "templates": {}},
         "tls": {"verify": True, "ca_file": None},
     }
     (tmp_path / "ca.pem").write_bytes(PEM)
@@ -27,7 +27,7 @@ async def test_the_panel_reads_defaults_then_the_settings_it_set(plugin: Any, tm
         "tls": {"ca_file": str(tmp_path / "ca.pem")},
     }  # fmt: skip
     expected = {
-        "emulation": patch["emulation"],
+        "emulation": {**patch["emulation"], "bios_root": None},
         "tls": {"verify": True, "ca_file": str(tmp_path / "ca.pem")},
     }
     assert await ok(plugin.set_settings(patch)) == expected

@@ -71,7 +71,13 @@ def test_the_file_has_the_documented_shape(path: Path) -> None:
         },
         "selection": {"platform_ids": [1, 3], "collection_ids": [12]},
         "device_name": "Steam Deck",
-        "emulation": {"target": "auto", "roms_root": "", "templates": {}, "system_overrides": {}},
+        "emulation": {
+            "target": "auto",
+            "roms_root": "",
+            "bios_root": "",
+            "templates": {},
+            "system_overrides": {},
+        },
     }
 
 

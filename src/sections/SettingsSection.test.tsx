@@ -8,7 +8,7 @@ import { answerOk, backendMock } from "../test-setup";
 import { SettingsSection, type SettingsSectionProps } from "./SettingsSection";
 
 const settings: Settings = {
-  emulation: { target: "auto", roms_root: null, templates: {} },
+  emulation: { target: "auto", roms_root: null, bios_root: null, templates: {} },
   tls: { verify: true, ca_file: null },
 };
 

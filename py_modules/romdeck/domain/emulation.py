@@ -42,13 +42,14 @@ class EmulationPaths:
         return join(self.roms, system)
 
 
-def custom_root_paths(roms_root: str) -> EmulationPaths:
-    """Paths for a ROMs root the user chose: saves, states and BIOS are not managed (``""``)."""
+def custom_root_paths(roms_root: str, bios_root: str = "") -> EmulationPaths:
+    """Paths for a ROMs root the user chose, and the BIOS folder they set (``""``: BIOS not
+    managed); saves and states are not managed (``""``)."""
     return EmulationPaths(
         roms=roms_root.rstrip("/") or "/",
         saves="",
         states="",
-        bios="",
+        bios=bios_root.rstrip("/") if bios_root else "",
         target=EmulationTarget.CUSTOM,
         source="user",
     )

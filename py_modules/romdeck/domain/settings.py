@@ -52,6 +52,8 @@ class EmulationSettings:
 
     target: str = "auto"
     roms_root: str = ""
+    bios_root: str = ""
+    """The BIOS folder of a ``custom`` target (absolute; ``""``: RomDeck manages no BIOS)."""
     templates: Mapping[str, str] = field(default_factory=dict)
     system_overrides: Mapping[str, str] = field(default_factory=dict)
 
@@ -102,6 +104,10 @@ def check_emulation(emulation: EmulationSettings) -> EmulationSettings:
         raise InvalidInputError(
             f"The ROMs folder must be an absolute path, not {emulation.roms_root!r}."
         )
+    if emulation.bios_root and not isabs(emulation.bios_root):
+        raise InvalidInputError(
+            f"The BIOS folder must be an absolute path, not {emulation.bios_root!r}."
+        )
     if emulation.target == "custom" and not emulation.roms_root:
         raise InvalidInputError("A custom target needs a ROMs folder (an absolute path).")
     templates = {
@@ -112,7 +118,7 @@ def check_emulation(emulation: EmulationSettings) -> EmulationSettings:
 
 
 _PATCH_KEYS: Mapping[str, frozenset[str]] = {
-    "emulation": frozenset({"target", "roms_root", "templates"}),
+    "emulation": frozenset({"target", "roms_root", "bios_root", "templates"}),
     "tls": frozenset({"verify", "ca_file"}),
 }
 
@@ -164,6 +170,7 @@ def apply_patch(settings: Settings, patch: Mapping[str, object]) -> Settings:
         emulation,
         target=target,
         roms_root=_optional_text(emu, "roms_root", "emulation", emulation.roms_root),
+        bios_root=_optional_text(emu, "bios_root", "emulation", emulation.bios_root),
         templates=dict(templates),
     )
     connection = settings.connection

@@ -38,7 +38,7 @@ class EmulationTargetReader:
                 raise InvalidInputError(
                     "Set the ROMs folder (an absolute path) for a custom target."
                 )
-            paths = custom_root_paths(settings.roms_root)
+            paths = custom_root_paths(settings.roms_root, settings.bios_root)
         elif target == "emudeck":
             paths = self._emudeck.read()
             cores_dir = str(self._emudeck.retroarch_cores_dir())

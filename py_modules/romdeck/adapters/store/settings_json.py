@@ -8,7 +8,8 @@ File shape (version 1)::
      "selection": {"platform_ids": [int], "collection_ids": [int]},
      "device_name": str,
      "emulation": {"target": "auto"|"retrodeck"|"emudeck"|"custom", "roms_root": str,
-                   "templates": {system: str}, "system_overrides": {slug: str}}}
+                   "bios_root": str, "templates": {system: str},
+                   "system_overrides": {slug: str}}}
 
 Missing keys take their defaults; unknown keys are dropped on the next save. The file
 holds the RomM token: it is written mode 0600 and its content is never logged.
@@ -100,6 +101,7 @@ def _emulation(doc: Mapping[str, Any]) -> EmulationSettings:
     return EmulationSettings(
         target=target,
         roms_root=_text(emu, "roms_root", "", "emulation."),
+        bios_root=_text(emu, "bios_root", "", "emulation."),
         templates=_text_map(emu, "templates"),
         system_overrides=_text_map(emu, "system_overrides"),
     )
@@ -152,6 +154,7 @@ def settings_document(settings: Settings, version: int) -> dict[str, Any]:
         "emulation": {
             "target": settings.emulation.target,
             "roms_root": settings.emulation.roms_root,
+            "bios_root": settings.emulation.bios_root,
             "templates": dict(sorted(settings.emulation.templates.items())),
             "system_overrides": dict(sorted(settings.emulation.system_overrides.items())),
         },
