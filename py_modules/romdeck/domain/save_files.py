@@ -15,6 +15,8 @@ import itertools
 from dataclasses import dataclass
 from posixpath import basename, dirname, join, splitext
 
+from romdeck.domain.launch_command import RETROARCH_CORES
+
 BATTERY = (".srm",)
 """What a core writes through libretro's SAVE_RAM: ``<rom base>.srm``."""
 
@@ -69,24 +71,14 @@ CORE_SAVE_SUFFIXES: dict[str, tuple[str, ...]] = {
 or the core appends to the ROM's base name. Unknown cores get :data:`BATTERY`."""
 
 
-SYSTEM_DEFAULT_CORE: dict[str, str] = {
-    "nes": "mesen", "snes": "snes9x", "n64": "mupen64plus_next", "gb": "gambatte",
-    "gbc": "gambatte", "gba": "mgba", "nds": "desmume", "psx": "swanstation",
-    "mastersystem": "genesis_plus_gx", "gamegear": "genesis_plus_gx",
-    "genesis": "genesis_plus_gx", "megadrive": "genesis_plus_gx", "segacd": "genesis_plus_gx",
-    "pcengine": "mednafen_pce", "saturn": "mednafen_saturn", "atari2600": "stella",
-    "ngp": "mednafen_ngp", "wonderswan": "mednafen_wswan", "virtualboy": "mednafen_vb",
-}  # fmt: skip
-"""ES-DE system folder → the core of its first ``<command>`` (ES-DE/RetroDECK default)."""
-
-
 def core_for(system: str, launch_argv: tuple[str, ...] = ()) -> str:
     """The libretro core a launch uses: ``-L .../<core>_libretro.so`` or ``-e <core>`` in
-    the command, else the system's default; ``""`` when unknown (not a RetroArch system)."""
+    the command, else the system's default (``RETROARCH_CORES``, the one table of
+    default cores); ``""`` when unknown (not a RetroArch system)."""
     for flag, value in itertools.pairwise(launch_argv):
         if flag in ("-L", "--libretro", "-e") and value.endswith("_libretro.so"):
             return basename(value).removesuffix(".so").removesuffix("_libretro")
-    return SYSTEM_DEFAULT_CORE.get(system, "")
+    return RETROARCH_CORES.get(system, "")
 
 
 @dataclass(frozen=True, slots=True)
