@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
-
-import filelock
 
 from romdeck.adapters.files.atomic import write_bytes_atomic
 from romdeck.adapters.files.os_errors import write_error
+from romdeck.adapters.files.write_lock import write_lock
 from romdeck.adapters.steam.locator import SteamLocator
 from romdeck.domain.steam_collections import (
     NAMESPACE_LIMIT_CHARS,
@@ -20,7 +19,6 @@ from romdeck.domain.steam_collections import (
     merge_collections,
 )
 from romdeck.errors import (
-    BusyError,
     CorruptFileError,
     RomDeckError,
     StateError,
@@ -103,25 +101,13 @@ class JsonCloudCollections:
             CollectionsStatus.WRITTEN, str(namespace_path), merge.written, merge.removed
         )
 
-    @contextmanager
-    def _locked(self, steam_user: str, path: Path) -> Iterator[None]:
+    def _locked(self, steam_user: str, path: Path) -> AbstractContextManager[None]:
         lock_path = (
             self._lock_dir / f"cloudstorage-{steam_user}.lock"
             if self._lock_dir is not None
             else Path(f"{path}.lock")
         )
-        lock = filelock.FileLock(lock_path, timeout=self._lock_timeout_s)
-        try:
-            lock_path.parent.mkdir(parents=True, exist_ok=True)
-            lock.acquire()
-        except filelock.Timeout as err:
-            raise BusyError(f"Another RomDeck process is writing {path}") from err
-        except OSError as err:
-            raise _write_error(lock_path, err) from err
-        try:
-            yield
-        finally:
-            lock.release()
+        return write_lock(path, lock_path, self._lock_timeout_s)
 
 
 def _read_text(path: Path) -> str | None:

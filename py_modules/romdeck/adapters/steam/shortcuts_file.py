@@ -5,23 +5,21 @@ from __future__ import annotations
 import io
 import os
 import struct
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import filelock
 import vdf
 
 from romdeck.adapters.files.atomic import write_bytes_atomic
 from romdeck.adapters.files.os_errors import write_error
+from romdeck.adapters.files.write_lock import write_lock
 from romdeck.adapters.steam.locator import SteamLocator
 from romdeck.domain.appid import to_signed_int32, to_unsigned_int32
 from romdeck.domain.models import RegistryEntry
 from romdeck.domain.plan import FoundShortcut, own_rom_id
 from romdeck.errors import (
-    BusyError,
     CorruptFileError,
     InvalidInputError,
     RomDeckError,
@@ -162,7 +160,7 @@ class VdfShortcutFile:
         new_entries = {entry.appid: _new_entry(entry) for entry in upserts}
         path = self.path(steam_user)
         _make_dir(path.parent)
-        with _locked(path, self._lock_path(steam_user, path), self._lock_timeout_s):
+        with write_lock(path, self._lock_path(steam_user, path), self._lock_timeout_s):
             original = _read_bytes(path)
             document = _parse(path, original) if original is not None else _empty_document()
             shortcuts: VdfMap = document.root[document.shortcuts_key]
@@ -306,22 +304,6 @@ def _read_bytes(path: Path) -> bytes | None:
         return None
     except OSError as err:
         raise StateError(f"Cannot read {path}: {err.strerror}") from err
-
-
-@contextmanager
-def _locked(path: Path, lock_path: Path, timeout_s: float) -> Iterator[None]:
-    lock = filelock.FileLock(lock_path, timeout=timeout_s)
-    try:
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        lock.acquire()
-    except filelock.Timeout as err:
-        raise BusyError(f"Another RomDeck process is writing {path}") from err
-    except OSError as err:
-        raise _write_error(lock_path, err) from err
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def _rotate_backups(path: Path, original: bytes) -> None:
