@@ -14,73 +14,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "py_modules"))
 
 from romdeck.domain.firmware import parse_core_info  # noqa: E402
+from romdeck.domain.launch_command import RETROARCH_CORES  # noqa: E402
 
-# ES-DE system -> the default libretro core RomDeck assumes (RetroDECK/ES-DE defaults).
-DEFAULT_CORES = {
-    "psx": "swanstation",
-    "saturn": "mednafen_saturn",
-    "segacd": "genesis_plus_gx",
-    "megadrive": "genesis_plus_gx",
-    "genesis": "genesis_plus_gx",
-    "mastersystem": "genesis_plus_gx",
-    "gamegear": "genesis_plus_gx",
-    "dreamcast": "flycast",
-    "naomi": "flycast",
-    "atomiswave": "flycast",
-    "tg-cd": "mednafen_pce",
-    "tg16": "mednafen_pce",
-    "supergrafx": "mednafen_supergrafx",
-    "pcfx": "mednafen_pcfx",
-    "nds": "melonds",
-    "gba": "mgba",
-    "gb": "gambatte",
-    "gbc": "gambatte",
-    "neogeo": "fbneo",
-    "fbneo": "fbneo",
-    "neogeocd": "neocd",
-    "3do": "opera",
-    "stv": "kronos",
-    "sega32x": "picodrive",
-    "n64dd": "parallel_n64",
-    "fds": "mesen",
-    "famicom": "mesen",
-    "nes": "mesen",
-    "amiga": "puae",
-    "amigacd32": "puae",
-    "cdtv": "puae",
-    "atarist": "hatari",
-    "atari5200": "a5200",
-    "atari7800": "prosystem",
-    "atarilynx": "handy",
-    "atari800": "atari800",
-    "atarixe": "atari800",
-    "cdimono1": "same_cdi",
-    "channelf": "freechaf",
-    "intellivision": "freeintv",
-    "odyssey2": "o2em",
-    "videopac": "o2em",
-    "palm": "mu",
-    "pc88": "quasi88",
-    "pc98": "np2kai",
-    "x68000": "px68k",
-    "x1": "x1",
-    "pokemini": "pokemini",
-    "c64": "vice_x64sc",
-    "zxspectrum": "fuse",
-    "snes": "snes9x",
-    "sfc": "snes9x",
-    "satellaview": "snes9x",
-    "sufami": "snes9x",
-    "n64": "mupen64plus_next",
-    "colecovision": "bluemsx",
-    "msx": "bluemsx",
-    "msx2": "bluemsx",
-    "msxturbor": "bluemsx",
-    "spectravideo": "bluemsx",
-    "sg-1000": "genesis_plus_gx",
-    "j2me": "squirreljme",
-    "scummvm": "scummvm",
-}
+# ES-DE system -> the libretro core RomDeck launches (the one table, in domain/launch_command).
+DEFAULT_CORES = dict(RETROARCH_CORES)
+# Cores whose .info "firmware" is data the core itself ships (Dolphin's Sys folder,
+# PPSSPP's assets), not a BIOS a user fetches from RomM: listing it would mark GameCube,
+# Wii and PSP "not ready" for ever.
+CORE_DATA_NOT_BIOS = frozenset({"dolphin", "ppsspp"})
 
 # Standalone emulators RetroDECK runs by default: (system, path, required, desc, source).
 STANDALONE = [
@@ -131,14 +72,13 @@ def main() -> None:
         "core .info files (plus the standalone emulators' rows). Do not edit by hand.",
         "",
         "``TABLE``: ES-DE system -> rows ``(path relative to bios, required, md5s, description,",
-        "source core or emulator)``; ``DEFAULT_CORES``: system -> default libretro core;",
+        "source core or emulator), for the core RomDeck launches per system",
+        "(``romdeck.domain.launch_command.RETROARCH_CORES``);",
         '``EXTRA_FOLDERS``: where a server file no row names goes (default: the bios root)."""',
         "",
         "from __future__ import annotations",
         "",
         "TableRow = tuple[str, bool, tuple[str, ...], str, str]",
-        "",
-        f"DEFAULT_CORES: dict[str, str] = {DEFAULT_CORES!r}",
         "",
         f"EXTRA_FOLDERS: dict[str, str] = {EXTRA_FOLDERS!r}",
         "",
@@ -148,10 +88,9 @@ def main() -> None:
     for system in systems:
         rows: list[tuple[str, bool, tuple[str, ...], str, str]] = []
         core = DEFAULT_CORES.get(system)
-        if core:
-            info = parse_core_info(
-                (info_dir / f"{core}_libretro.info").read_text(errors="replace"), core
-            )
+        info_file = info_dir / f"{core}_libretro.info"
+        if core and core not in CORE_DATA_NOT_BIOS and info_file.is_file():
+            info = parse_core_info(info_file.read_text(errors="replace"), core)
             rows += [(f.path, f.required, f.md5s, f.description, core) for f in info.firmware]
         rows += [(p, r, (), d, s) for sy, p, r, d, s in STANDALONE if sy == system]
         if not rows:

@@ -22,7 +22,8 @@ from romdeck.domain.firmware import (
     platform_status,
     requirements_for_system,
 )
-from romdeck.domain.firmware_table import DEFAULT_CORES, TABLE
+from romdeck.domain.firmware_table import TABLE
+from romdeck.domain.launch_command import RETROARCH_CORES
 from romdeck.domain.systems import ES_DE_SYSTEMS
 from shared_files import real_files
 
@@ -152,8 +153,13 @@ def test_saturn_bioses_are_required_for_beetle_saturn() -> None:
     assert required == {"sega_101.bin", "mpr-17933.bin"}
 
 
-def test_the_table_agrees_with_the_real_info_of_each_default_core() -> None:
-    for system, core in DEFAULT_CORES.items():
+def test_the_table_agrees_with_the_real_info_of_the_core_we_launch() -> None:
+    """Rows come from the .info of the core RomDeck launches for the system (the one table
+    of launch_command), so the BIOS listed is the BIOS the game will boot with."""
+    for system in TABLE:
+        core = RETROARCH_CORES.get(system)
+        if core is None:
+            continue
         from_info = real_info(core).firmware
         table = [r for r in requirements_for_system(system) if r.source == core]
         assert tuple(table) == from_info, system

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from posixpath import basename
 
-from romdeck.domain.firmware_table import DEFAULT_CORES, EXTRA_FOLDERS, TABLE, TableRow
+from romdeck.domain.firmware_table import EXTRA_FOLDERS, TABLE, TableRow
+from romdeck.domain.launch_command import RETROARCH_CORES
 
 
 class FirmwareStatus(StrEnum):
@@ -183,7 +184,7 @@ def requirements_for_system(
     Standalone emulators' rows (PCSX2 reading the bios root) always come from the table.
     """
     system = system.strip().lower()
-    core = DEFAULT_CORES.get(system, "")
+    core = RETROARCH_CORES.get(system, "")
     rows = TABLE.get(system, ())
     if core and cores and core in cores:
         standalone = [r for r in rows if r[4] != core]

@@ -69,6 +69,7 @@ _CORES: dict[str, str] = {
     "pc88": "quasi88", "pc98": "np2kai", "moto": "theodore", "to8": "theodore",
     "scummvm": "scummvm", "tic80": "tic80", "arduboy": "arduous", "uzebox": "uzem",
     "easyrpg": "easyrpg", "supervision": "potator", "megaduck": "sameduck",
+    "msxturbor": "bluemsx", "palm": "mu", "j2me": "squirreljme",
 }  # fmt: skip
 
 RETROARCH_CORES: Mapping[str, str] = MappingProxyType(_CORES)
