@@ -27,11 +27,10 @@ from romdeck.adapters.files.download_job import (
     ProgressMeter,
     Restart,
     Transient,
-    in_thread,
-    settle,
 )
 from romdeck.adapters.files.hashing import FileHasher
 from romdeck.adapters.files.part_file import PartFile, storage_error
+from romdeck.adapters.files.threads import in_thread, settle
 from romdeck.domain.downloads import (
     MIB,
     DownloadResult,

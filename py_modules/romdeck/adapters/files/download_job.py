@@ -1,9 +1,8 @@
 """The plumbing of one ``AiohttpDownloader`` run: its state, progress meter and control flow.
 
 Internal to :mod:`romdeck.adapters.files.download`: the mutable :class:`DownloadJob`, the
-throttled :class:`ProgressMeter`, the thread helpers that never let a file operation outlive
-its coroutine, and the exceptions the downloader uses to steer retries, restarts and pauses
-(never raised to its callers).
+throttled :class:`ProgressMeter`, and the exceptions the downloader uses to steer retries,
+restarts and pauses (never raised to its callers). Thread helpers: ``adapters/files/threads``.
 """
 
 from __future__ import annotations
@@ -25,24 +24,6 @@ from romdeck.domain.downloads import (
 
 ProgressCallback = Callable[[DownloadProgress], None]
 _T = TypeVar("_T")
-
-
-async def in_thread(func: Callable[..., _T], *args: object) -> _T:
-    """``asyncio.to_thread`` that, when cancelled, still waits for the thread to finish,
-    so no file operation outlives the coroutine that started it."""
-    task = asyncio.ensure_future(asyncio.to_thread(func, *args))
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await settle(task)
-        raise
-
-
-async def settle(task: asyncio.Future[_T]) -> None:
-    """Wait until ``task`` is done and mark its outcome as seen."""
-    await asyncio.wait({task})
-    if not task.cancelled():
-        task.exception()
 
 
 class Transient(Exception):

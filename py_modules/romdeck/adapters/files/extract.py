@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import os
 import shutil
 import stat
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, BinaryIO, cast
 
 from romdeck.adapters.files.atomic import fsync_dir
 from romdeck.adapters.files.os_errors import write_error
+from romdeck.adapters.files.threads import in_thread
 from romdeck.domain.downloads import (
     MIB,
     ArchiveMember,
@@ -110,17 +112,12 @@ class SafeExtractor:
             if on_progress is not None:
                 loop.call_soon_threadsafe(on_progress, progress)
 
-        work = asyncio.ensure_future(
-            asyncio.to_thread(self.extract, archive, target_dir, cancel=stop, on_progress=report)
+        return await in_thread(
+            functools.partial(
+                self.extract, archive, target_dir, cancel=stop, on_progress=report
+            ),
+            stop=stop,
         )
-        try:
-            return await asyncio.shield(work)
-        except asyncio.CancelledError:
-            stop.set()
-            await asyncio.wait({work})
-            if not work.cancelled():
-                work.exception()
-            raise
 
     def _unpack(
         self,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import errno
+import functools
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from romdeck.adapters.files.threads import in_thread
 from romdeck.domain.downloads import MIB, HashAlgorithm, RunningDigest
 from romdeck.errors import CancelledError, NotFoundError, StateError
 
@@ -43,17 +44,9 @@ class FileHasher:
         cancelled the thread stops after the block it is reading (one ``block_size``), is
         waited for, and ``asyncio.CancelledError`` propagates. Returns the bytes read."""
         stop = threading.Event()
-        work = asyncio.ensure_future(
-            asyncio.to_thread(self.feed, path, digests, limit=limit, stop=stop)
+        return await in_thread(
+            functools.partial(self.feed, path, digests, limit=limit, stop=stop), stop=stop
         )
-        try:
-            return await asyncio.shield(work)
-        except asyncio.CancelledError:
-            stop.set()
-            await asyncio.wait({work})
-            if not work.cancelled():
-                work.exception()  # the stop's own CancelledError is expected: seen
-            raise
 
     def feed(
         self,
