@@ -42,7 +42,7 @@ async def _no_sleep(_: float) -> None:
 class TinyDisk:
     """A free-space probe that reports almost nothing free."""
 
-    def free_bytes(self, path: Path) -> int:
+    async def free_bytes_async(self, path: Path) -> int:
         return 1000
 
 

@@ -222,7 +222,7 @@ class DownloadService:
     async def free_space(self) -> int:
         """Free bytes on the file system of the ROMs folder."""
         roms = Path((await self._deps.target()).paths.roms)
-        return await asyncio.to_thread(self._deps.free_space.free_bytes, roms)
+        return await self._deps.free_space.free_bytes_async(roms)
 
     # ---- the work ---------------------------------------------------------------------------
     def _pump(self) -> None:

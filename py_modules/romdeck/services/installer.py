@@ -10,7 +10,6 @@ half-written but the downloader's ``.part`` (removed by :meth:`Installer.discard
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -116,7 +115,7 @@ class Installer:
         return sum((await self._deps.tree.file_sizes(Path(layout.root))).values())
 
     async def _check_space(self, plan: InstallPlan) -> None:
-        free = await asyncio.to_thread(self._deps.free_space.free_bytes, Path(plan.system_dir))
+        free = await self._deps.free_space.free_bytes_async(Path(plan.system_dir))
         if free < plan.needed_bytes:
             raise DiskFullError(
                 f"{plan.name} needs {_mib(plan.needed_bytes)} free in {plan.system_dir} "

@@ -113,9 +113,10 @@ class FileHashes(Protocol):
 
 
 class FreeSpace(Protocol):
-    """Free bytes on the file system of a path or its nearest existing parent."""
+    """Free bytes on the file system of a path or its nearest existing parent, read off
+    the event loop (``StatvfsDiskSpace``). Raises ``InvalidInputError``."""
 
-    def free_bytes(self, path: Path) -> int: ...
+    async def free_bytes_async(self, path: Path) -> int: ...
 
 
 class InstallTree(PathProbe, Protocol):
