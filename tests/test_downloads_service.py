@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sqlite3
 import zipfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -408,3 +409,29 @@ async def test_close_keeps_the_part_of_a_running_download_for_next_time(rig: Rig
     await closing[0]
     assert (rig.roms / "snes" / "Super Metroid (USA, Europe).sfc.part").is_file()
     assert [r.state for r in await rig.store.downloads()] == ["downloading"]
+
+
+async def test_a_locked_database_delays_the_queue_without_stalling_the_loop(
+    rig: Rig, db: SqliteDatabase
+) -> None:
+    other = sqlite3.connect(db.path, isolation_level=None)  # another process writing state.db
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        queued = asyncio.ensure_future(rig.service.queue([20]))
+        ticks = 0
+        while ticks < 20 and not rig.service.statuses():  # the ROM is described, then queued
+            await asyncio.sleep(0.01)
+            ticks += 1
+        for _ in range(10):  # a store blocking the loop would hold it here until busy_timeout
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert [s.state for s in rig.service.statuses()] == [DownloadState.QUEUED]
+        assert not queued.done()  # its row waits for the lock, in the store's thread
+    finally:
+        other.rollback()
+        other.close()
+    await queued
+    await rig.service.wait_idle()
+    assert ticks >= 10
+    record = await rig.store.get(20)
+    assert record is not None and Path(record.launch_path).is_file()
