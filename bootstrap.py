@@ -187,7 +187,7 @@ class App:
         await self.downloads.close()
         await self.panel_sync.close()
         await self.session.close()
-        self.installs.close()
+        await self.installs.close()  # its pending writes land before the database closes
         self.db.close()
 
 

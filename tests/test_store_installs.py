@@ -186,7 +186,7 @@ async def test_every_call_runs_its_sql_off_the_event_loop_thread(tmp_path: Path)
         await store.remove_download(2)
         await store.remove(1)
     finally:
-        store.close()
+        await store.close()
         db.close()
     assert len(db.threads) == 7
     assert threading.get_ident() not in db.threads
@@ -241,6 +241,45 @@ async def test_a_blocking_read_serves_code_that_already_runs_in_a_thread(
 
 
 async def test_a_closed_store_refuses_calls_with_a_state_error(store: SqliteInstallStore) -> None:
-    store.close()
+    await store.close()
     with pytest.raises(StateError, match="closed"):
         await store.get(1)
+    await store.close()  # again: nothing to do
+
+
+class GatedDb(SqliteDatabase):
+    """The real database; each write waits until ``gate`` is set (a slow disk, say)."""
+
+    def __init__(self, path: Path) -> None:
+        self.gate = threading.Event()
+        self.gate.set()
+        super().__init__(path)
+
+    def transaction(self):  # type: ignore[override]
+        self.gate.wait(timeout=10)
+        return super().transaction()
+
+
+async def test_closing_waits_for_a_write_whose_caller_was_cancelled(tmp_path: Path) -> None:
+    db = GatedDb(tmp_path / "state.db")
+    store = SqliteInstallStore(db)
+    db.gate.clear()
+    first = asyncio.ensure_future(store.set_download(1, "queued"))
+    second = asyncio.ensure_future(store.record(install(2)))
+    await asyncio.sleep(0.05)
+    second.cancel()  # as App.close cancels a download that is recording its install
+    await asyncio.gather(second, return_exceptions=True)
+    closing = asyncio.ensure_future(store.close())
+    await asyncio.wait({closing}, timeout=0.1)
+    if closing.done():  # returned with writes still pending: close the database, as App does
+        db.close()
+    db.gate.set()
+    await closing
+    db.close()
+    await asyncio.gather(first, return_exceptions=True)
+    readonly = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True)
+    try:
+        rows = readonly.execute("SELECT rom_id FROM installs").fetchall()
+    finally:
+        readonly.close()
+    assert rows == [(2,)]

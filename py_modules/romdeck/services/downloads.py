@@ -240,8 +240,8 @@ class DownloadService:
     async def _run(self, job: _Job) -> None:
         try:
             install = await self._install(job)
+            self._mark(job, DownloadState.INSTALLED)  # before the await: no pause lands now
             await self._deps.store.remove_download(install.rom_id)
-            self._mark(job, DownloadState.INSTALLED)
         except asyncio.CancelledError:
             if job.stop == "pause":
                 await self._set_quietly(job, DownloadState.PAUSED)

@@ -207,6 +207,13 @@ class SqliteInstallStore:
         """Take a ROM off the download queue; returns whether it was queued."""
         return await self._write(lambda: self._delete_sync("downloads", rom_id))
 
-    def close(self) -> None:
-        """Let the worker thread end once the calls already made have run. Idempotent."""
-        self._worker.shutdown(wait=False)
+    async def close(self) -> None:
+        """Wait for the calls already made (a cancelled caller's write too), then let the
+        worker thread end; later calls raise ``StateError``. Call before closing the
+        database. Idempotent."""
+        try:
+            await self._submit(lambda: None)  # runs after every earlier call
+        except StateError:
+            return  # already closed
+        finally:
+            self._worker.shutdown(wait=False)
