@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,8 +141,9 @@ class App:
     downloads: DownloadService
     launch: LaunchService
     launch_server: UnixSocketLaunchServer
-    play_target: Callable[[], PlayTarget]
-    """The emulation target from the settings and the disk (RetroDECK, EmuDeck, custom)."""
+    play_target: Callable[[], Awaitable[PlayTarget]]
+    """The emulation target from the settings and the disk (RetroDECK, EmuDeck, custom),
+    read off the loop."""
     settings_service: SettingsService
     """Reads and changes what the user sets (validated before saving)."""
     firmware: FirmwareService
@@ -186,6 +187,7 @@ class App:
         await self.downloads.close()
         await self.panel_sync.close()
         await self.session.close()
+        await self.installs.close()  # its pending writes land before the database closes
         self.db.close()
 
 
@@ -235,10 +237,8 @@ def build_app(
             )
         return AiohttpRommClient(session, connection)
 
-    targets = EmulationTargetReader(home or user_home())
-
-    def play_target() -> PlayTarget:
-        return targets.read(settings.load().emulation)
+    targets = EmulationTargetReader(home or user_home(), lambda: settings.load().emulation)
+    play_target = targets.current  # reads settings.json and the config files in a thread
 
     installs = SqliteInstallStore(db)
     tree = LocalInstallTree()

@@ -350,7 +350,7 @@ class Plugin:
 
     @result
     async def list_installed(self) -> dict[str, Any]:
-        return _installed(self._app().downloads.installed())
+        return _installed(await self._app().downloads.installed())
 
     @result
     async def get_free_space(self) -> dict[str, Any]:

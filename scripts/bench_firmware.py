@@ -65,6 +65,10 @@ async def bench(n_platforms: int, n_files: int, size_kib: int) -> None:
     target = PlayTarget(
         paths=EmulationPaths(roms=str(tmp / "roms"), saves="", states="", bios=str(bios))
     )
+
+    async def read_target() -> PlayTarget:
+        return target
+
     async with aiohttp.ClientSession() as session:
         api = AiohttpRommFirmware(
             session, Connection(url=server.url, token=token), AiohttpDownloader(session)
@@ -72,7 +76,7 @@ async def bench(n_platforms: int, n_files: int, size_kib: int) -> None:
         service = FirmwareService(FirmwareDeps(
             connect=lambda: api, folder=LocalBiosFolder(FileHasher(), tmp / "backups"),
             placements=SqliteFirmwarePlacements(db), cores=CoreInfoFolders(tmp / "home"),
-            target=lambda: target, clock=SystemClock(),
+            target=read_target, clock=SystemClock(),
         ))  # fmt: skip
         start = time.perf_counter()
         platforms = await service.status(None)

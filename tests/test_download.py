@@ -6,6 +6,7 @@ import asyncio
 import errno
 import hashlib
 import os
+import threading
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -455,6 +456,22 @@ def test_free_space_is_read_from_the_nearest_existing_parent(tmp_path: Path) -> 
     assert space.free_bytes(missing) > 0
     assert abs(space.free_bytes(missing) - stats.f_bavail * stats.f_frsize) < 256 * 1024 * 1024
     assert not missing.parent.exists()
+
+
+async def test_free_space_for_the_event_loop_is_read_in_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[int] = []
+    real_statvfs = os.statvfs
+
+    def statvfs(path: object) -> os.statvfs_result:
+        threads.append(threading.get_ident())
+        return real_statvfs(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    free = await StatvfsDiskSpace().free_bytes_async(tmp_path / "roms" / "snes")
+    assert free == StatvfsDiskSpace().free_bytes(tmp_path)
+    assert threads and threads[0] != threading.get_ident()
 
 
 async def test_cancelling_while_a_multi_gb_kept_part_is_hashed_returns_within_seconds(

@@ -60,7 +60,7 @@ async def test_the_same_rom_queued_by_two_callers_at_once_downloads_once(rig: Ri
     await rig.service.wait_idle()
     assert first[0].state == second[0].state == DownloadState.QUEUED
     assert len(content_gets(rig)) == 1
-    record = rig.store.get(20)
+    record = await rig.store.get(20)
     assert record is not None
     assert Path(record.root).read_bytes() == served(rig.library, 20)
     assert [s.rom_id for s in rig.service.statuses()] == [20]
@@ -68,23 +68,27 @@ async def test_the_same_rom_queued_by_two_callers_at_once_downloads_once(rig: Ri
 
 async def test_uninstalling_a_game_that_is_running_is_refused_until_it_exits(rig: Rig) -> None:
     await install(rig, 20)
+
+    async def no_target() -> PlayTarget:
+        raise AssertionError("the recorded command is used")
+
     launch = LaunchService(
         installs=rig.store,
         downloads=rig.service,
         probe=LocalInstallTree(),
-        target=lambda: PlayTarget(paths=None),  # type: ignore[arg-type]
+        target=no_target,
         listeners=[rig.service],
     )
     at = "2026-12-01T20:00:00+00:00"
     await launch.handle({"op": "started", "rom_id": 20, "pid": 4242, "at": at})
     with pytest.raises(BusyError, match="running"):
         await rig.service.uninstall(20)
-    record = rig.store.get(20)
+    record = await rig.store.get(20)
     assert record is not None
     assert Path(record.root).is_file()
     await launch.handle({"op": "exited", "rom_id": 20, "code": 0, "at": at, "seconds": 5})
     assert await rig.service.uninstall(20) > 0
-    assert rig.store.get(20) is None
+    assert await rig.store.get(20) is None
 
 
 async def test_a_bug_inside_a_download_fails_it_as_internal_and_the_queue_moves_on(
@@ -113,7 +117,7 @@ async def test_a_bug_inside_a_download_fails_it_as_internal_and_the_queue_moves_
     assert "not ours" in by_rom[20].error_message
     assert by_rom[5].state == DownloadState.INSTALLED
     assert any(r.exc_info and "ROM 20" in r.getMessage() for r in caplog.records)
-    assert [r.state for r in rig.store.downloads()] == ["failed"]
+    assert [r.state for r in await rig.store.downloads()] == ["failed"]
 
 
 async def test_close_returns_quickly_during_a_slow_download_and_keeps_what_arrived(

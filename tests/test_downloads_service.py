@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sqlite3
 import zipfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ async def _no_sleep(_: float) -> None:
 class TinyDisk:
     """A free-space probe that reports almost nothing free."""
 
-    def free_bytes(self, path: Path) -> int:
+    async def free_bytes_async(self, path: Path) -> int:
         return 1000
 
 
@@ -98,6 +99,9 @@ def build(
     store = SqliteInstallStore(db)
     rig: Rig
 
+    async def target() -> PlayTarget:
+        return PlayTarget(paths=paths)
+
     def on_event(status: DownloadStatus) -> None:
         rig.events.append(status)
         if rig.on_progress is not None and status.bytes_done > 0:
@@ -113,7 +117,7 @@ def build(
         tree=LocalInstallTree(),
         free_space=free_space or StatvfsDiskSpace(),  # type: ignore[arg-type]
         store=store,
-        target=lambda: PlayTarget(paths=paths),
+        target=target,
         clock=SystemClock(),
         on_event=on_event,
         concurrency=concurrency,
@@ -160,7 +164,7 @@ async def test_each_layout_installs_into_its_system_folder_with_its_launch_file(
     rig: Rig, rom_id: int, root: str, launch: str
 ) -> None:
     await install(rig, rom_id)
-    record = rig.store.get(rom_id)
+    record = await rig.store.get(rom_id)
     assert record is not None, rig.events[-1]
     assert record.root == str(rig.roms / root)
     assert record.launch_path == str(rig.roms / root / launch) if launch else record.root
@@ -179,7 +183,7 @@ async def test_each_layout_installs_into_its_system_folder_with_its_launch_file(
 
 async def test_a_multi_disc_game_in_sub_folders_gets_a_playlist_of_its_discs(rig: Rig) -> None:
     await install(rig, 14)
-    record = rig.store.get(14)
+    record = await rig.store.get(14)
     assert record is not None
     playlist = Path(record.launch_path).read_text(encoding="utf-8").splitlines()
     assert playlist == [
@@ -193,7 +197,7 @@ async def test_a_zipped_rom_is_unpacked_and_flattened_for_a_system_that_cannot_r
     rig: Rig,
 ) -> None:
     await install(rig, 19)
-    record = rig.store.get(19)
+    record = await rig.store.get(19)
     assert record is not None, rig.events[-1]
     with zipfile.ZipFile(io.BytesIO(served(rig.library, 19))) as archive:
         member = archive.namelist()[0]
@@ -215,7 +219,7 @@ async def test_a_connection_cut_mid_download_resumes_to_the_exact_bytes(rig: Rig
     rom_id = rig.library.add_rom(platform, name="Big", files=[("Big (USA).sfc", big)])
     rig.server.fail_after(0, drop_after_bytes=3 * 1024 * 1024)
     await install(rig, rom_id)
-    record = rig.store.get(rom_id)
+    record = await rig.store.get(rom_id)
     assert record is not None, rig.events[-1]
     assert Path(record.root).read_bytes() == big
     # Every request is cut after 3 MiB, so only a Range resume of the rest can finish.
@@ -239,7 +243,7 @@ async def test_a_paused_download_keeps_its_part_and_resumes_with_a_range(rig: Ri
     rig.on_progress = None
     await rig.service.resume(20)
     await rig.service.wait_idle()
-    record = rig.store.get(20)
+    record = await rig.store.get(20)
     assert record is not None
     assert Path(record.root).read_bytes() == served(rig.library, 20)
     assert 206 in [status for _, _, status in rig.content_requests()]
@@ -258,8 +262,8 @@ async def test_cancelling_a_running_download_leaves_nothing(rig: Rig) -> None:
     await rig.service.wait_idle()
     assert (await cancelling[0]).state == DownloadState.CANCELLED
     assert list((rig.roms / "psx").iterdir()) == []
-    assert rig.store.get(12) is None
-    assert rig.store.downloads() == []
+    assert await rig.store.get(12) is None
+    assert await rig.store.downloads() == []
 
 
 async def test_cancelling_a_paused_download_removes_its_part(rig: Rig) -> None:
@@ -283,7 +287,7 @@ async def test_a_hash_mismatch_installs_nothing(rig: Rig) -> None:
     assert status.state == DownloadState.FAILED
     assert status.error_code == "hash_mismatch"
     assert list((rig.roms / "snes").iterdir()) == []
-    assert rig.store.get(20) is None
+    assert await rig.store.get(20) is None
 
 
 async def test_a_damaged_file_inside_a_multi_file_zip_installs_nothing(rig: Rig) -> None:
@@ -347,12 +351,12 @@ async def test_uninstall_removes_the_game_but_not_its_saves(rig: Rig) -> None:
     ]
     assert beside.read_bytes() == b"sram"
     assert not (rig.roms / "snes" / "Super Metroid (USA, Europe).sfc").exists()
-    assert rig.store.list() == []
+    assert await rig.store.list() == []
 
 
 async def test_the_installed_list_sums_sizes_per_platform(rig: Rig) -> None:
     await install(rig, 20, 5, 4)
-    listing = rig.service.installed()
+    listing = await rig.service.installed()
     assert listing.bytes_by_platform == {"snes": 65536, "gba": 2 * 65536}
     assert listing.total_bytes == 3 * 65536
 
@@ -366,10 +370,10 @@ async def test_matching_files_already_in_place_are_adopted_without_a_download(ri
         (folder / f.rel_path).write_bytes(f.content)
     await install(rig, 20, 15)
     assert rig.content_requests() == []
-    adopted = rig.store.get(15)
+    adopted = await rig.store.get(15)
     assert adopted is not None
     assert adopted.launch_path == str(folder / "Resident Evil 2 (USA).m3u")
-    assert rig.store.get(20) is not None
+    assert await rig.store.get(20) is not None
 
 
 async def test_a_different_file_in_the_way_is_not_overwritten(rig: Rig) -> None:
@@ -404,4 +408,30 @@ async def test_close_keeps_the_part_of_a_running_download_for_next_time(rig: Rig
     await started.wait()
     await closing[0]
     assert (rig.roms / "snes" / "Super Metroid (USA, Europe).sfc.part").is_file()
-    assert [r.state for r in rig.store.downloads()] == ["downloading"]
+    assert [r.state for r in await rig.store.downloads()] == ["downloading"]
+
+
+async def test_a_locked_database_delays_the_queue_without_stalling_the_loop(
+    rig: Rig, db: SqliteDatabase
+) -> None:
+    other = sqlite3.connect(db.path, isolation_level=None)  # another process writing state.db
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        queued = asyncio.ensure_future(rig.service.queue([20]))
+        ticks = 0
+        while ticks < 20 and not rig.service.statuses():  # the ROM is described, then queued
+            await asyncio.sleep(0.01)
+            ticks += 1
+        for _ in range(10):  # a store blocking the loop would hold it here until busy_timeout
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert [s.state for s in rig.service.statuses()] == [DownloadState.QUEUED]
+        assert not queued.done()  # its row waits for the lock, in the store's thread
+    finally:
+        other.rollback()
+        other.close()
+    await queued
+    await rig.service.wait_idle()
+    assert ticks >= 10
+    record = await rig.store.get(20)
+    assert record is not None and Path(record.launch_path).is_file()

@@ -109,7 +109,7 @@ async def rig(
                 folder=LocalBiosFolder(FileHasher(), data / "bios-backups"),
                 placements=SqliteFirmwarePlacements(db),
                 cores=CoreInfoFolders(home),
-                target=lambda: reader.read(EmulationSettings(target="retrodeck")),
+                target=lambda: reader.read_async(EmulationSettings(target="retrodeck")),
                 clock=SystemClock(),
             )
         )

@@ -26,7 +26,7 @@ class Installs:
     def __init__(self, *installs: Install) -> None:
         self.by_id = {i.rom_id: i for i in installs}
 
-    def get(self, rom_id: int) -> Install | None:
+    async def get(self, rom_id: int) -> Install | None:
         return self.by_id.get(rom_id)
 
 
@@ -75,8 +75,12 @@ def service(
     chosen = target or PlayTarget(
         paths=EmulationPaths("/roms", "", "", "", EmulationTarget.RETRODECK)
     )
+
+    async def read_target() -> PlayTarget:
+        return chosen
+
     return LaunchService(
-        installs=installs, downloads=queue, probe=LocalInstallTree(), target=lambda: chosen,
+        installs=installs, downloads=queue, probe=LocalInstallTree(), target=read_target,
         listeners=listeners,
     )  # fmt: skip
 

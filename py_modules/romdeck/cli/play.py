@@ -69,7 +69,7 @@ async def run(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> i
             out.write(f"Uninstalled ROM {rom_id}: freed {freed / 2**20:.1f} MiB.\n")
         return EXIT_OK
     if command == "installed":
-        return _installed(app, out)
+        return await _installed(app, out)
     if command == "launch":
         return await _launch(app, args.option, out, err)
     if command == "serve":
@@ -93,8 +93,8 @@ async def _download(app: App, rom_ids: list[int], out: TextIO) -> int:
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
-def _installed(app: App, out: TextIO) -> int:
-    listing = app.downloads.installed()
+async def _installed(app: App, out: TextIO) -> int:
+    listing = await app.downloads.installed()
     for install in listing.installs:
         out.write(
             f"{install.rom_id:>6}  {install.size_bytes / 2**20:9.1f} MiB  "
@@ -163,7 +163,7 @@ async def _target(app: App, args: argparse.Namespace, out: TextIO) -> int:
     if emulation:
         await app.settings_service.update({"emulation": emulation})
     settings = app.settings_service.current().emulation
-    target = app.play_target()
+    target = await app.play_target()
     out.write(
         f"Target: {settings.target} → {target.paths.target} ({target.paths.source})\n"
         f"ROMs: {target.paths.roms}\n"

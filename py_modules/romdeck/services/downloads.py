@@ -68,32 +68,38 @@ class DownloadService:
             raise InvalidInputError(f"{rom_id} is not a ROM id.")
         known = self._requeue(rom_id)
         if known is not None:
-            return known
-        installed = self._deps.store.get(rom_id)
+            return await self._persisted(*known)
+        installed = await self._deps.store.get(rom_id)
         if installed is not None and await self._deps.tree.exists(Path(installed.launch_path)):
             return DownloadStatus(rom_id, basename(installed.root), DownloadState.INSTALLED)
         rom = await self._deps.connect().get_rom(rom_id)
         known = self._requeue(rom_id)  # another caller queued it while we awaited
         if known is not None:
-            return known
+            return await self._persisted(*known)
         job = _Job(DownloadStatus(rom_id, rom.summary.name, DownloadState.QUEUED), rom=rom)
         self._jobs.pop(rom_id, None)
         self._jobs[rom_id] = job
-        return self._set(job, DownloadState.QUEUED)
+        return await self._set(job, DownloadState.QUEUED)
 
-    def _requeue(self, rom_id: int) -> DownloadStatus | None:
+    def _requeue(self, rom_id: int) -> tuple[DownloadStatus, bool] | None:
         """The status of a job already queued or running, or of a paused or failed one
-        queued again; None when the ROM has no such job (no await: callers rely on it)."""
+        queued again (and whether it changed, so it must be persisted); None when the ROM
+        has no such job (no await: callers rely on it)."""
         job = self._jobs.get(rom_id)
         if job is not None and job.status.state in _ACTIVE:
-            return job.status
+            return job.status, False
         if job is not None and job.status.state in _RESUMABLE:
-            return self._set(job, DownloadState.QUEUED)
+            return self._mark(job, DownloadState.QUEUED), True
         return None
+
+    async def _persisted(self, status: DownloadStatus, changed: bool) -> DownloadStatus:
+        if changed:
+            await self._persist(status)
+        return status
 
     async def restore(self) -> None:
         """Re-queue the downloads persisted by a previous run (paused ones stay paused)."""
-        for row in self._deps.store.downloads():
+        for row in await self._deps.store.downloads():
             if row.rom_id in self._jobs:
                 continue
             state = DownloadState.PAUSED if row.state == "paused" else DownloadState.QUEUED
@@ -120,7 +126,7 @@ class DownloadService:
         if job.status.state not in (DownloadState.QUEUED, DownloadState.DOWNLOADING):
             raise InvalidInputError(f"{job.status.name or rom_id} cannot be paused now.")
         if not await self._stop(job, "pause"):
-            self._set(job, DownloadState.PAUSED)
+            await self._set(job, DownloadState.PAUSED)
         return job.status
 
     async def resume(self, rom_id: int) -> DownloadStatus:
@@ -128,8 +134,9 @@ class DownloadService:
         job = self._job(rom_id)
         if job.status.state not in _RESUMABLE:
             raise InvalidInputError(f"{job.status.name or rom_id} is not paused.")
-        status = self._set(job, DownloadState.QUEUED)
+        status = self._mark(job, DownloadState.QUEUED)
         self._pump()
+        await self._persist(status)
         return status
 
     async def cancel(self, rom_id: int) -> DownloadStatus:
@@ -137,11 +144,12 @@ class DownloadService:
         job = self._job(rom_id)
         if not await self._stop(job, "cancel"):
             await self._discard(job)
-        self._deps.store.remove_download(rom_id)
-        self._jobs.pop(rom_id, None)
+        if self._jobs.get(rom_id) is job:
+            del self._jobs[rom_id]
         status = replace(job.status, state=DownloadState.CANCELLED)
         self._deps.on_event(status)
         self._idle.set()
+        await self._deps.store.remove_download(rom_id)
         return status
 
     def _job(self, rom_id: int) -> _Job:
@@ -183,7 +191,7 @@ class DownloadService:
         """Remove an installed ROM's files (never saves or states next to them) and its
         record; the Steam shortcut stays. Returns the bytes freed. Raises ``NotFoundError``
         (not installed) or ``BusyError`` (the launcher reported it started and not exited)."""
-        install = self._deps.store.get(rom_id)
+        install = await self._deps.store.get(rom_id)
         if install is None:
             raise NotFoundError(f"ROM {rom_id} is not installed.")
         if rom_id in self._playing:
@@ -199,12 +207,12 @@ class DownloadService:
             await self._deps.tree.remove(root)
         elif doomed:
             await self._deps.tree.remove(root, doomed)
-        self._deps.store.remove(rom_id)
+        await self._deps.store.remove(rom_id)
         return sum(sizes[path] for path in doomed)
 
-    def installed(self) -> InstalledList:
+    async def installed(self) -> InstalledList:
         """Every install with its size, summed per platform and in all (bytes)."""
-        installs = tuple(self._deps.store.list())
+        installs = tuple(await self._deps.store.list())
         by_platform: dict[str, int] = {}
         for install in installs:
             slug = install.platform_slug
@@ -213,8 +221,8 @@ class DownloadService:
 
     async def free_space(self) -> int:
         """Free bytes on the file system of the ROMs folder."""
-        roms = Path(self._deps.target().paths.roms)
-        return await asyncio.to_thread(self._deps.free_space.free_bytes, roms)
+        roms = Path((await self._deps.target()).paths.roms)
+        return await self._deps.free_space.free_bytes_async(roms)
 
     # ---- the work ---------------------------------------------------------------------------
     def _pump(self) -> None:
@@ -232,43 +240,62 @@ class DownloadService:
     async def _run(self, job: _Job) -> None:
         try:
             install = await self._install(job)
-            self._deps.store.remove_download(install.rom_id)
-            self._set(job, DownloadState.INSTALLED, persist=False)
+            self._mark(job, DownloadState.INSTALLED)  # before the await: no pause lands now
+            await self._deps.store.remove_download(install.rom_id)
         except asyncio.CancelledError:
             if job.stop == "pause":
-                self._set(job, DownloadState.PAUSED)
+                await self._set_quietly(job, DownloadState.PAUSED)
             elif job.stop == "cancel":
                 await self._discard(job)
                 job.status = replace(job.status, state=DownloadState.CANCELLED)
             else:
                 raise
         except RomDeckError as err:
-            self._fail(job, err.code, err.message)
+            await self._fail(job, err.code, err.message)
         except Exception as err:  # a bug must not kill the queue silently
             _log.exception("download of ROM %s failed", job.status.rom_id)
-            self._fail(job, ErrorCode.INTERNAL, f"Unexpected error: {err}")
+            await self._fail(job, ErrorCode.INTERNAL, f"Unexpected error: {err}")
         finally:
             job.task = None
             self._pump()
             self._idle.set()
 
-    def _fail(self, job: _Job, code: str, message: str) -> None:
+    async def _fail(self, job: _Job, code: str, message: str) -> None:
         job.status = replace(job.status, error_code=str(code), error_message=message)
-        self._set(job, DownloadState.FAILED)
+        await self._set_quietly(job, DownloadState.FAILED)
 
-    def _set(self, job: _Job, state: DownloadState, *, persist: bool = True) -> DownloadStatus:
+    async def _set(self, job: _Job, state: DownloadState) -> DownloadStatus:
+        """:meth:`_mark` the job, then persist its row (the store keeps call order)."""
+        status = self._mark(job, state)
+        await self._persist(status)
+        return status
+
+    async def _set_quietly(self, job: _Job, state: DownloadState) -> None:
+        """:meth:`_set` for a task that is ending: a database failure is logged (the
+        status in memory, which the panel reads, is already set)."""
+        try:
+            await self._set(job, state)
+        except RomDeckError as err:
+            _log.warning("could not record ROM %s as %s: %s", job.status.rom_id, state, err)
+
+    def _mark(self, job: _Job, state: DownloadState) -> DownloadStatus:
+        """Set the job's state in memory and announce it (no await: callers rely on it)."""
         status = replace(job.status, state=state)
         if state != DownloadState.FAILED:
             status = replace(status, error_code="", error_message="")
         job.status = status
-        if persist:
-            total = status.bytes_total or 0
-            self._deps.store.set_download(
-                status.rom_id, state.value, status.bytes_done, total, status.error_message
-            )
         self._deps.on_event(status)
         self._idle.set()
         return status
+
+    async def _persist(self, status: DownloadStatus) -> None:
+        await self._deps.store.set_download(
+            status.rom_id,
+            status.state.value,
+            status.bytes_done,
+            status.bytes_total or 0,
+            status.error_message,
+        )
 
     def _progress(self, job: _Job, report: DownloadProgress) -> None:
         job.status = replace(
@@ -285,7 +312,7 @@ class DownloadService:
         rom = job.rom or await client.get_rom(job.status.rom_id)
         job.rom = rom
         job.status = replace(job.status, name=rom.summary.name)
-        target = self._deps.target()
+        target = await self._deps.target()
         plan = self._installer.plan(rom, target)
         job.plan = plan
         return await self._installer.install(
@@ -301,6 +328,6 @@ class DownloadService:
         """Remove what a stopped download wrote (its plan made again if it had none)."""
         plan = job.plan
         if plan is None and job.rom is not None:
-            plan = self._installer.plan(job.rom, self._deps.target())
+            plan = self._installer.plan(job.rom, await self._deps.target())
         if plan is not None:
             await self._installer.discard(plan)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from romdeck.domain.firmware import (
@@ -44,13 +44,14 @@ _LIST_CONCURRENCY = 4
 @dataclass(frozen=True, slots=True)
 class FirmwareDeps:
     """What :class:`FirmwareService` needs. ``connect`` raises ``NotConfiguredError``
-    when signed out; ``target`` gives the emulation target (its ``paths.bios``)."""
+    when signed out; ``target`` reads the emulation target off the loop (its
+    ``paths.bios``)."""
 
     connect: Callable[[], FirmwareServer]
     folder: BiosFolder
     placements: FirmwarePlacements
     cores: CoreInfoSource
-    target: Callable[[], PlayTarget]
+    target: Callable[[], Awaitable[PlayTarget]]
     clock: Clock
 
 
@@ -131,7 +132,7 @@ class FirmwareService:
         Raises ``NotFoundError`` for an unknown slug, ``NotConfiguredError`` when signed
         out or the target has no bios folder, and the server's errors.
         """
-        target = self._d.target()
+        target = await self._d.target()
         root = self._bios_root(target)
         server = self._d.connect()
         platforms = await server.list_platforms()
@@ -260,7 +261,7 @@ class FirmwareService:
         path = path.strip()
         if not is_safe_bios_path(path):
             raise InvalidInputError(f"{path!r} is not a path inside the BIOS folder.")
-        root = self._bios_root(self._d.target())
+        root = self._bios_root(await self._d.target())
         placement = (await self._d.placements.placed(root)).get(path)
         current = (await self._d.folder.md5s(root, [path])).get(path)
         if current is None:

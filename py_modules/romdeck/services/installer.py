@@ -10,8 +10,7 @@ half-written but the downloader's ``.part`` (removed by :meth:`Installer.discard
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from posixpath import basename
@@ -68,12 +67,13 @@ class Installer:
         plan: InstallPlan,
         target: PlayTarget,
         *,
-        on_state: Callable[[DownloadState], object],
+        on_state: Callable[[DownloadState], Awaitable[object]],
         on_progress: Callable[[DownloadProgress], None],
     ) -> Install:
         """Install ``rom`` as ``plan`` says (from :func:`plan_for`) and record it.
 
-        ``on_state`` is told ``DOWNLOADING`` and then, for an archive, ``UNPACKING``;
+        ``on_state`` is told (and awaited) ``DOWNLOADING`` and then, for an archive,
+        ``UNPACKING``;
         ``on_progress`` gets the downloader's byte reports. Raises ``InvalidInputError``
         (other files in the way), ``DiskFullError``, ``HashMismatchError``, and the
         client's, downloader's and extractor's errors.
@@ -82,7 +82,7 @@ class Installer:
         if adopted is not None:
             return adopted
         await self._check_space(plan)
-        on_state(DownloadState.DOWNLOADING)
+        await on_state(DownloadState.DOWNLOADING)
         await self._deps.downloader.download(
             client.content_url(rom),
             Path(plan.download_path),
@@ -97,9 +97,11 @@ class Installer:
             keep_partial=True,
         )
         if plan.kind != InstallKind.FILE:
-            on_state(DownloadState.UNPACKING)
+            await on_state(DownloadState.UNPACKING)
         layout = await self._lay_out(plan)
-        return self._record(plan, target, layout.root, layout.launch_path, await self._size(layout))
+        return await self._record(
+            plan, target, layout.root, layout.launch_path, await self._size(layout)
+        )
 
     async def discard(self, plan: InstallPlan) -> None:
         """Remove a stopped download's part, temporary zip and staging folder."""
@@ -113,7 +115,7 @@ class Installer:
         return sum((await self._deps.tree.file_sizes(Path(layout.root))).values())
 
     async def _check_space(self, plan: InstallPlan) -> None:
-        free = await asyncio.to_thread(self._deps.free_space.free_bytes, Path(plan.system_dir))
+        free = await self._deps.free_space.free_bytes_async(Path(plan.system_dir))
         if free < plan.needed_bytes:
             raise DiskFullError(
                 f"{plan.name} needs {_mib(plan.needed_bytes)} free in {plan.system_dir} "
@@ -184,9 +186,9 @@ class Installer:
         launch = str(candidate)
         if plan.kind == InstallKind.FOLDER:
             launch = launch_file_in(str(candidate), sorted(sizes))
-        return self._record(plan, target, str(candidate), launch, sum(sizes.values()))
+        return await self._record(plan, target, str(candidate), launch, sum(sizes.values()))
 
-    def _record(
+    async def _record(
         self, plan: InstallPlan, target: PlayTarget, root: str, launch: str, size: int
     ) -> Install:
         install = Install(
@@ -199,7 +201,7 @@ class Installer:
             launch_argv=install_argv(target, system=plan.system, launch_path=launch),
             installed_at=self._deps.clock.now_iso(),
         )
-        self._deps.store.record(install)
+        await self._deps.store.record(install)
         return install
 
 

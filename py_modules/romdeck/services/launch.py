@@ -58,7 +58,8 @@ class LaunchService:
         installs: the recorded installs.
         downloads: queues a ROM that is not installed.
         probe: checks the launch file still exists.
-        target: the emulation target, to build a command the install lacks.
+        target: reads the emulation target (off the loop), to build a command the
+            install lacks.
         listeners: told of every start and exit, in order.
         keep_sessions: how many finished sessions :attr:`sessions` remembers.
     """
@@ -69,7 +70,7 @@ class LaunchService:
         installs: InstallReader,
         downloads: DownloadQueue,
         probe: PathProbe,
-        target: Callable[[], PlayTarget],
+        target: Callable[[], Awaitable[PlayTarget]],
         listeners: Sequence[SessionListener] = (),
         keep_sessions: int = 50,
     ) -> None:
@@ -108,10 +109,10 @@ class LaunchService:
         return dict(ack_reply())
 
     async def _resolve(self, rom_id: int) -> dict[str, Any]:
-        install = self._installs.get(rom_id)
+        install = await self._installs.get(rom_id)
         if install is not None and await self._probe.exists(Path(install.launch_path)):
             argv = install.launch_argv or install_argv(
-                self._target(), system=install.system, launch_path=install.launch_path
+                await self._target(), system=install.system, launch_path=install.launch_path
             )
             if not argv:
                 raise InvalidInputError(
@@ -124,7 +125,7 @@ class LaunchService:
 
     async def _started(self, request: StartedRequest) -> None:
         self._open[request.rom_id] = PlaySession(request.rom_id, request.at, pid=request.pid)
-        install = self._installs.get(request.rom_id)
+        install = await self._installs.get(request.rom_id)
         for listener in self._listeners:
             await _quietly(listener.session_started(request, install), "start", request.rom_id)
 
@@ -140,7 +141,7 @@ class LaunchService:
                 pid=opened.pid if opened else 0,
             )
         )
-        install: Install | None = self._installs.get(request.rom_id)
+        install: Install | None = await self._installs.get(request.rom_id)
         for listener in self._listeners:
             await _quietly(listener.session_exited(request, install), "exit", request.rom_id)
 

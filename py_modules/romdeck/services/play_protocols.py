@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -113,9 +113,10 @@ class FileHashes(Protocol):
 
 
 class FreeSpace(Protocol):
-    """Free bytes on the file system of a path or its nearest existing parent."""
+    """Free bytes on the file system of a path or its nearest existing parent, read off
+    the event loop (``StatvfsDiskSpace``). Raises ``InvalidInputError``."""
 
-    def free_bytes(self, path: Path) -> int: ...
+    async def free_bytes_async(self, path: Path) -> int: ...
 
 
 class InstallTree(PathProbe, Protocol):
@@ -158,32 +159,33 @@ class DownloadRow(Protocol):
 
 
 class InstallStore(Protocol):
-    """Installs and the persisted download queue (``SqliteInstallStore``).
+    """Installs and the persisted download queue (``SqliteInstallStore``), all off the loop.
 
-    Raises ``StateError``.
+    Calls take effect in the order they are made; a write is kept even when the awaiting
+    task is cancelled. Sizes in bytes. Raises ``StateError``.
     """
 
-    def record(self, install: Install) -> None: ...
+    async def record(self, install: Install) -> None: ...
 
-    def get(self, rom_id: int) -> Install | None: ...
+    async def get(self, rom_id: int) -> Install | None: ...
 
-    def remove(self, rom_id: int) -> bool: ...
+    async def remove(self, rom_id: int) -> bool: ...
 
-    def list(self) -> list[Install]: ...
+    async def list(self) -> list[Install]: ...
 
-    def set_download(
+    async def set_download(
         self, rom_id: int, state: str, bytes_done: int = 0, bytes_total: int = 0, error: str = ""
     ) -> None: ...
 
-    def downloads(self) -> Sequence[DownloadRow]: ...
+    async def downloads(self) -> Sequence[DownloadRow]: ...
 
-    def remove_download(self, rom_id: int) -> bool: ...
+    async def remove_download(self, rom_id: int) -> bool: ...
 
 
 class InstallReader(Protocol):
     """Read access to installs (the launch service's view of :class:`InstallStore`)."""
 
-    def get(self, rom_id: int) -> Install | None: ...
+    async def get(self, rom_id: int) -> Install | None: ...
 
 
 class SessionListener(Protocol):
@@ -211,10 +213,11 @@ class RomInstaller(Protocol):
         plan: InstallPlan,
         target: PlayTarget,
         *,
-        on_state: Callable[[DownloadState], object],
+        on_state: Callable[[DownloadState], Awaitable[object]],
         on_progress: Callable[[DownloadProgress], None],
     ) -> Install:
-        """Adopt or download, unpack, verify, move into place and record ``rom``."""
+        """Adopt or download, unpack, verify, move into place and record ``rom``
+        (``on_state`` is awaited at each step, ``on_progress`` must not block)."""
         ...
 
     async def discard(self, plan: InstallPlan) -> None:
@@ -231,7 +234,8 @@ class DownloadDeps:
     """What the download queue and its installer need (built by bootstrap).
 
     ``connect`` returns a client for the saved connection (raises ``NotConfiguredError``);
-    ``target`` reads the emulation target's folders and launch settings; ``on_event``
+    ``target`` reads the emulation target's folders and launch settings (off the loop;
+    raises ``CorruptFileError``, ``InvalidInputError``); ``on_event``
     receives every status change and progress report (must not block); ``concurrency``
     is how many downloads run at once.
     """
@@ -243,7 +247,7 @@ class DownloadDeps:
     tree: InstallTree
     free_space: FreeSpace
     store: InstallStore
-    target: Callable[[], PlayTarget]
+    target: Callable[[], Awaitable[PlayTarget]]
     clock: Clock
     on_event: Callable[[DownloadStatus], None] = _ignore
     concurrency: int = 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -10,6 +11,10 @@ from romdeck.errors import InvalidInputError
 
 class StatvfsDiskSpace:
     """Free bytes for an unprivileged user (``statvfs`` ``f_bavail * f_frsize``)."""
+
+    async def free_bytes_async(self, path: Path) -> int:
+        """:meth:`free_bytes` in a thread (it ``stat``s up the path), for the event loop."""
+        return await asyncio.to_thread(self.free_bytes, path)
 
     def free_bytes(self, path: Path) -> int:
         """Free bytes on the file system of ``path``, or of its nearest existing parent
