@@ -127,6 +127,7 @@ def _settings(settings: Settings) -> dict[str, Any]:
             "templates": dict(emulation.templates),
         },
         "tls": {"verify": connection.verify_tls, "ca_file": connection.ca_file or None},
+        "saves": {"sync": settings.saves.sync, "states": settings.saves.states},
     }
 
 

@@ -291,6 +291,11 @@ export interface Settings {
     /** Absolute path of a PEM CA bundle trusted in addition; null when unset. */
     ca_file: string | null;
   };
+  /** Save sync with RomM: `sync` saves before launch and after exit; `states` also save states. */
+  saves: {
+    sync: boolean;
+    states: boolean;
+  };
 }
 
 /** A partial {@link Settings} for `set_settings`: keys left out keep their value, null
@@ -298,6 +303,7 @@ export interface Settings {
 export interface SettingsPatch {
   emulation?: Partial<Settings["emulation"]>;
   tls?: Partial<Settings["tls"]>;
+  saves?: Partial<Settings["saves"]>;
 }
 
 export type Empty = Record<string, never>;
