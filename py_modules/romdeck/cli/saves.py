@@ -170,7 +170,8 @@ async def _sync(app: App, args: argparse.Namespace, out: TextIO) -> int:
         actions = ", ".join(f"{name} {what}" for name, what in sorted(report.actions.items()))
         line = f"ROM {report.rom_id}: {actions or 'nothing to sync'}"
         out.write(line + (f" (pending: {report.pending})\n" if report.pending else "\n"))
-    return EXIT_PARTIAL if any(r.pending for r in reports) else EXIT_OK
+    open_conflict = any(a == "conflict" for r in reports for a in r.actions.values())
+    return EXIT_PARTIAL if open_conflict or any(r.pending for r in reports) else EXIT_OK
 
 
 def _listing(items: list[dict[str, Any]], as_json: bool, out: TextIO, line: Any, what: str) -> int:
