@@ -37,6 +37,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     when.add_argument("--after-exit", action="store_true", help="upload what a session changed")
     sync.add_argument("--timeout", type=float, default=None, metavar="S",
                       help="seconds a --before-launch sync may take (default 5)")  # fmt: skip
+    sync.add_argument("--json", action="store_true", help="print what was done as a JSON array")
     conflicts = actions.add_parser("conflicts", help="saves changed here and on RomM")
     conflicts.add_argument("--json", action="store_true", help="print a JSON array")
     resolve = actions.add_parser("resolve", help="settle a conflict")
@@ -144,10 +145,13 @@ async def _status(app: App, rom_id: int | None, as_json: bool, out: TextIO) -> i
 
 
 async def _sync(app: App, args: argparse.Namespace, out: TextIO) -> int:
-    if not app.saves.enabled:
-        out.write("Save sync is off (romdeck settings saves on).\n")
-        return EXIT_OK
     rom_ids = sorted({*args.rom_ids, *args.rom})
+    if not app.saves.enabled:
+        if args.json:  # nothing to do is done: the launcher must not queue it
+            out.write(json.dumps([{"id": r, "rom_id": r, "off": True} for r in rom_ids]) + "\n")
+        else:
+            out.write("Save sync is off (romdeck settings saves on).\n")
+        return EXIT_OK
     reports: list[SyncReport] = []
     if args.before_launch or args.after_exit:
         if not rom_ids:
@@ -166,7 +170,11 @@ async def _sync(app: App, args: argparse.Namespace, out: TextIO) -> int:
         for install in app.downloads.installed().installs:
             if install.rom_id not in done:
                 reports.append(await app.saves.sync_rom(install.rom_id))
-    for report in reports:
+    if args.json:
+        items = [{"id": r.rom_id, "rom_id": r.rom_id, "actions": r.actions,
+                  "pending": r.pending or None} for r in reports]  # fmt: skip
+        out.write(json.dumps(items) + "\n")
+    for report in [] if args.json else reports:
         actions = ", ".join(f"{name} {what}" for name, what in sorted(report.actions.items()))
         line = f"ROM {report.rom_id}: {actions or 'nothing to sync'}"
         out.write(line + (f" (pending: {report.pending})\n" if report.pending else "\n"))
