@@ -107,9 +107,11 @@ async def test_a_save_from_a_second_device_lands_before_the_launcher_gets_its_co
 async def test_the_launchers_queue_and_pending_roms_are_synced_at_backend_start(
     plugin: Any, fake_romm: FakeRommServer, tmp_path: Path
 ) -> None:
+    app = plugin._app()
+    await app.pending_saves.wait()  # the retry _main started has ended, and says so
+    assert app.pending_saves.result == []
     save = await installed(plugin, fake_romm, tmp_path)
     save.write_bytes(b"played while the backend was down")
-    app = plugin._app()
     queue = app.paths.data_dir / "pending_saves.jsonl"
     queue.write_text(json.dumps({"rom_id": ROM, "at": "x", "reason": "launcher"}) + "\nnot json\n")
     retry = PendingSaves(app.saves, PendingSaveQueue(queue))
