@@ -387,7 +387,7 @@ def _save_service(
     ``retroarch.cfg``, kept copies under ``<data>/saves/{backups,conflicts}``, this host's
     name for the RomM device; syncs only while ``settings.saves.sync`` is on."""
     host = socket.gethostname() or "steamdeck"
-    device_name = settings.load().device_name or f"RomDeck on {host}"
+    device_name = f"RomDeck on {host}"  # as the sign-in names it (_device_identity)
     return SaveService(
         server=CurrentRommSaves(session, lambda: settings.load().connection),
         locator=RetroArchSaveLocator(installs.get, TargetRetroArchConfig(home, play_target)),
