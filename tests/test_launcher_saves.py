@@ -8,6 +8,7 @@ queued for the backend.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from dataclasses import dataclass, field
@@ -93,3 +94,29 @@ async def test_when_the_headless_sync_cannot_run_the_game_starts_and_the_rom_is_
     assert run.code == 0, run.out + run.err
     assert newest(deck) == b"written by the emulator"
     assert not (deck.tmp / "data" / "pending_saves.jsonl").exists()
+
+
+async def test_with_the_backend_up_it_syncs_before_answering_and_after_the_exit(
+    deck: SaveDeck,
+) -> None:
+    srm(deck).write_bytes(b"old local save")
+    assert (await deck.cli("saves", "sync")).code == 0
+    fake_saves(deck.server).put(ROM, f"{NAME}.srm", b"from the other deck", device_id="other")
+    serve = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "romdeck", "serve", env=deck.env, cwd=deck.tmp,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert serve.stdout is not None
+        line = await asyncio.wait_for(serve.stdout.readline(), timeout=30)
+        assert b"Answering the launcher" in line
+        run = await deck.launcher(f"romdeck:{ROM}")
+    finally:
+        serve.terminate()
+        await serve.wait()
+    assert run.code == 0, run.out + run.err
+    assert deck.launches() == [{"seen": "from the other deck"}]
+    assert newest(deck) == b"written by the emulator"
+    log = (deck.tmp / "data" / "launcher.log").read_text()
+    assert "save sync exited" not in log  # the backend did it, not the headless command
+    assert not (deck.tmp / "data" / "pending_sessions.jsonl").exists()
