@@ -6,6 +6,8 @@ running event loop (aiohttp's session wants one), before their first ``await``.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import socket
 import uuid
@@ -18,7 +20,9 @@ import aiohttp
 from romdeck import __version__
 from romdeck.adapters.clock import SystemClock
 from romdeck.adapters.emulation.core_info import CoreInfoFolders
+from romdeck.adapters.emulation.save_locator import RetroArchSaveLocator
 from romdeck.adapters.emulation.target import EmulationTargetReader
+from romdeck.adapters.emulation.target_saves import TargetRetroArchConfig
 from romdeck.adapters.files.bios_folder import LocalBiosFolder
 from romdeck.adapters.files.ca_bundle import LocalCaBundleReader
 from romdeck.adapters.files.diskspace import StatvfsDiskSpace
@@ -26,10 +30,13 @@ from romdeck.adapters.files.download import AiohttpDownloader
 from romdeck.adapters.files.extract import SafeExtractor
 from romdeck.adapters.files.hashing import FileHasher
 from romdeck.adapters.files.install_tree import LocalInstallTree
+from romdeck.adapters.files.pending_saves import PendingSaveQueue
+from romdeck.adapters.files.save_files import LocalSaveFiles
 from romdeck.adapters.launch_socket import UnixSocketLaunchServer
 from romdeck.adapters.romm.auth import AiohttpRommAuth
 from romdeck.adapters.romm.catalog import AiohttpRommClient
 from romdeck.adapters.romm.covers import PillowCoverFetcher
+from romdeck.adapters.romm.current_saves import CurrentRommSaves
 from romdeck.adapters.romm.firmware import AiohttpRommFirmware
 from romdeck.adapters.steam.cloud_collections import JsonCloudCollections
 from romdeck.adapters.steam.grid import FileGridArtwork
@@ -41,6 +48,7 @@ from romdeck.adapters.store.database import SqliteDatabase
 from romdeck.adapters.store.firmware_files import SqliteFirmwarePlacements
 from romdeck.adapters.store.installs import SqliteInstallStore
 from romdeck.adapters.store.registry import SqliteRegistry
+from romdeck.adapters.store.saves import SqliteSaveStore
 from romdeck.adapters.store.settings_json import JsonSettingsStore
 from romdeck.adapters.store.sync_runs import SqliteSyncRunLog
 from romdeck.domain.downloads import DownloadStatus
@@ -55,8 +63,11 @@ from romdeck.services.installer import DownloadDeps, Installer
 from romdeck.services.launch import LaunchService
 from romdeck.services.library import LibraryRefresher
 from romdeck.services.panel_sync import PanelSync
+from romdeck.services.saves import SaveConfig, SaveService, SaveSessionListener, SyncReport
 from romdeck.services.selection import SelectionService
 from romdeck.services.settings_service import SettingsService
+
+_log = logging.getLogger("romdeck.bootstrap")
 
 PLUGIN_ROOT = Path(__file__).resolve().parent
 LAUNCHER = PLUGIN_ROOT / "bin" / "romdeck-launch"
@@ -149,6 +160,10 @@ class App:
     firmware: FirmwareService
     selection: SelectionService
     artwork: ArtworkService
+    saves: SaveService
+    """Save sync with RomM (before launch, after exit, pending retries, conflicts, backups)."""
+    pending_saves: PendingSaves
+    """The retry of pending save syncs started with the backend, and its recorded result."""
 
     def covers(self, client: AiohttpRommClient) -> PillowCoverFetcher:
         """Cover art fetched through ``client`` and converted to PNG."""
@@ -180,15 +195,65 @@ class App:
         """Answer ``bin/romdeck-launch`` on the unix socket and resume interrupted downloads."""
         await self.launch_server.start(self.paths.launch_socket)
         await self.downloads.restore()
+        self.pending_saves.start()
 
     async def close(self) -> None:
         """Stop background work, close the HTTP session and the database (well under 5 s)."""
         await self.launch_server.stop()
+        await self.pending_saves.close()
         await self.downloads.close()
         await self.panel_sync.close()
         await self.session.close()
         await self.installs.close()  # its pending writes land before the database closes
         self.db.close()
+
+
+class PendingSaves:
+    """Runs ``saves.sync_pending()`` once in the background (at backend start) and records
+    how it ended: ``result`` is ``None`` while it runs or before it started, else the
+    list of :class:`SyncReport` or the error's text. Every outcome is logged."""
+
+    def __init__(self, saves: SaveService, queue: PendingSaveQueue) -> None:
+        self._saves = saves
+        self._queue = queue
+        self._task: asyncio.Task[None] | None = None
+        self.result: list[SyncReport] | str | None = None
+
+    def start(self) -> None:
+        """Start the retry unless it already ran or runs (never blocks the caller)."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def take_queue(self) -> list[int]:
+        """Mark pending the ROMs the launcher queued in ``pending_saves.jsonl``."""
+        return await self._queue.drain(self._saves.mark_pending)
+
+    async def _run(self) -> None:
+        try:
+            await self.take_queue()
+            reports = await self._saves.sync_pending()
+        except asyncio.CancelledError:
+            self.result = "cancelled at shutdown"
+            _log.warning("Pending save syncs were cancelled at shutdown")
+            raise
+        except Exception as error:  # recorded, never silent
+            self.result = f"{type(error).__name__}: {error}"
+            _log.exception("Pending save syncs failed")
+            return
+        self.result = reports
+        still = [r.rom_id for r in reports if r.pending]
+        _log.info("Pending save syncs: %d retried, still pending: %s", len(reports), still)
+
+    async def wait(self) -> None:
+        """Until the retry (if started) has ended."""
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Cancel a retry still running (its ROMs stay pending)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        await self.wait()
 
 
 def _ignore_event(_status: DownloadStatus) -> None:
@@ -255,12 +320,14 @@ def build_app(
         on_event=on_download_event,
     )
     downloads = DownloadService(download_deps, installer=Installer(download_deps))
+    saves = _save_service(paths, session, db, settings, installs, play_target, home or user_home())
     launch = LaunchService(
         installs=installs,
         downloads=downloads,
         probe=tree,
         target=play_target,
-        listeners=[downloads],  # uninstall refuses a game that is running
+        listeners=[downloads, SaveSessionListener(saves)],  # downloads: uninstall refuses a
+        pre_launch=saves,  # game that is running; saves: upload after exit, download before
     )
     downloader = AiohttpDownloader(session)
 
@@ -302,4 +369,31 @@ def build_app(
         firmware=firmware,
         selection=SelectionService(settings=settings),
         artwork=ArtworkService(catalog=catalog, connect=connect, covers=PillowCoverFetcher),
+        saves=saves,
+        pending_saves=PendingSaves(saves, PendingSaveQueue(paths.data_dir / "pending_saves.jsonl")),
+    )
+
+
+def _save_service(
+    paths: Paths,
+    session: aiohttp.ClientSession,
+    db: SqliteDatabase,
+    settings: JsonSettingsStore,
+    installs: SqliteInstallStore,
+    play_target: Callable[[], PlayTarget],
+    home: Path,
+) -> SaveService:
+    """The saves service: RomM for the connection saved at each call, the target's own
+    ``retroarch.cfg``, kept copies under ``<data>/saves/{backups,conflicts}``, this host's
+    name for the RomM device; syncs only while ``settings.saves.sync`` is on."""
+    host = socket.gethostname() or "steamdeck"
+    device_name = f"RomDeck on {host}"  # as the sign-in names it (_device_identity)
+    return SaveService(
+        server=CurrentRommSaves(session, lambda: settings.load().connection),
+        locator=RetroArchSaveLocator(installs.get, TargetRetroArchConfig(home, play_target)),
+        files=LocalSaveFiles(paths.data_dir / "saves"),
+        store=SqliteSaveStore(db),
+        clock=SystemClock(),
+        config=SaveConfig(hostname=host, device_name=device_name),
+        enabled=lambda: settings.load().saves.sync,
     )

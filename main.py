@@ -29,8 +29,10 @@ from romdeck.domain.models import (
     SyncProgress,
 )
 from romdeck.domain.plan import needs_artwork
+from romdeck.domain.save_records import Backup
+from romdeck.domain.save_status import GameSaveStatus
 from romdeck.domain.settings import Settings
-from romdeck.errors import ErrorCode, InvalidInputError, RomDeckError
+from romdeck.errors import ErrorCode, InvalidInputError, NotFoundError, RomDeckError
 from romdeck.services.firmware import fetch_json, platform_json
 from romdeck.services.panel_sync import Chunk, ChunkResult
 
@@ -127,6 +129,38 @@ def _settings(settings: Settings) -> dict[str, Any]:
             "templates": dict(emulation.templates),
         },
         "tls": {"verify": connection.verify_tls, "ca_file": connection.ca_file or None},
+        "saves": {"sync": settings.saves.sync, "states": settings.saves.states},
+    }
+
+
+def _game_saves(game: GameSaveStatus, names: dict[int, str]) -> dict[str, Any]:
+    """One game's saves for the panel (``GameSaves`` in src/backend.ts)."""
+    return {
+        "rom_id": game.rom_id,
+        "name": names.get(game.rom_id, f"ROM {game.rom_id}"),
+        "last_sync_at": game.last_sync_at,
+        "pending": game.pending or None,
+        "offline": game.offline,
+        "files": [
+            {
+                "file_name": f.file_name,
+                "state": f.state,
+                "local_updated_at": f.local.modified_at if f.local else None,
+                "server_updated_at": f.server.updated_at if f.server else None,
+            }
+            for f in game.files
+        ],
+    }
+
+
+def _save_backup(backup: Backup) -> dict[str, Any]:
+    return {
+        "id": backup.id,
+        "rom_id": backup.rom_id,
+        "file_name": backup.file_name,
+        "created_at": backup.created_at,
+        "size_bytes": backup.size_bytes,
+        "reason": backup.reason,
     }
 
 
@@ -382,3 +416,56 @@ class Plugin:
     async def delete_firmware(self, path: str, force: bool) -> dict[str, Any]:
         deleted = await self._app().firmware.delete(str(path), force=bool(force))
         return {"path": deleted.path, "backup_path": deleted.backup_path or None}
+
+    async def _games(self, rom_id: int | None) -> list[dict[str, Any]]:
+        """Save status of one installed ROM (``rom_id``) or all, the server asked."""
+        app = self._app()
+        installs = app.downloads.installed().installs
+        names = {i.rom_id: os.path.splitext(os.path.basename(i.launch_path))[0] for i in installs}
+        ids = [i.rom_id for i in installs if rom_id is None or i.rom_id == rom_id]
+        return [_game_saves(g, names) for g in await app.saves.status(ids)]
+
+    @result
+    async def list_saves(self, rom_id: int | None) -> list[dict[str, Any]]:
+        return await self._games(None if rom_id is None else int(rom_id))
+
+    @result
+    async def sync_saves(self, rom_id: int | None) -> list[dict[str, Any]]:
+        app = self._app()
+        if not app.saves.enabled:
+            raise InvalidInputError("Save sync is off: turn on Sync saves in the settings.")
+        if rom_id is not None:
+            await app.saves.sync_rom(int(rom_id))
+            return await self._games(int(rom_id))
+        await app.pending_saves.take_queue()
+        done = {r.rom_id for r in await app.saves.sync_pending()}
+        for install in app.downloads.installed().installs:
+            if install.rom_id not in done:
+                await app.saves.sync_rom(install.rom_id)
+        return await self._games(None)
+
+    @result
+    async def resolve_save_conflict(
+        self, rom_id: int, file_name: str, choice: str
+    ) -> dict[str, Any]:
+        app = self._app()
+        found = [c for c in await app.saves.conflicts(int(rom_id)) if c.file_name == file_name]
+        if not found:
+            raise NotFoundError(f"There is no open save conflict for {file_name}.")
+        await app.saves.resolve(found[0].id, str(choice))
+        return await self._one_game(int(rom_id))
+
+    @result
+    async def list_save_backups(self, rom_id: int) -> list[dict[str, Any]]:
+        return [_save_backup(b) for b in await self._app().saves.backups(int(rom_id))]
+
+    @result
+    async def restore_save_backup(self, backup_id: int) -> dict[str, Any]:
+        backup = await self._app().saves.restore(int(backup_id))
+        return await self._one_game(backup.rom_id)
+
+    async def _one_game(self, rom_id: int) -> dict[str, Any]:
+        games = await self._games(rom_id)
+        if not games:
+            raise NotFoundError(f"ROM {rom_id} is not installed here.")
+        return games[0]

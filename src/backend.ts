@@ -291,6 +291,11 @@ export interface Settings {
     /** Absolute path of a PEM CA bundle trusted in addition; null when unset. */
     ca_file: string | null;
   };
+  /** Save sync with RomM: `sync` saves before launch and after exit; `states` also save states. */
+  saves: {
+    sync: boolean;
+    states: boolean;
+  };
 }
 
 /** A partial {@link Settings} for `set_settings`: keys left out keep their value, null
@@ -298,6 +303,7 @@ export interface Settings {
 export interface SettingsPatch {
   emulation?: Partial<Settings["emulation"]>;
   tls?: Partial<Settings["tls"]>;
+  saves?: Partial<Settings["saves"]>;
 }
 
 export type Empty = Record<string, never>;
@@ -435,3 +441,54 @@ export const downloadFirmware = rpc<
 export const deleteFirmware = rpc<[path: string, force: boolean], FirmwareDeleted>(
   "delete_firmware",
 );
+
+/* ------------------------------------------------------------------ saves */
+
+/** Where one save file stands: the three-way verdict of domain/save_sync.py
+ * (offline: judged from the local file and the last sync alone). */
+export type SaveState = "synced" | "upload" | "download" | "conflict";
+
+export interface SaveFile {
+  file_name: string;
+  state: SaveState;
+  /** ISO-8601 times (the local file's mtime; RomM's `updated_at`); null when that side
+   * has no copy, or RomM was not reachable. */
+  local_updated_at: string | null;
+  server_updated_at: string | null;
+}
+
+export interface GameSaves {
+  rom_id: number;
+  /** The installed file's name without its extension. */
+  name: string;
+  /** ISO-8601 time of the last completed save sync of this game; null if never. */
+  last_sync_at: string | null;
+  /** Why the last sync must be retried (server unreachable, timed out); null if nothing is. */
+  pending: string | null;
+  /** RomM could not be asked: server times are null. */
+  offline: boolean;
+  files: SaveFile[];
+}
+
+export interface SaveBackup {
+  id: number;
+  rom_id: number;
+  file_name: string;
+  /** ISO-8601 time the copy was set aside. */
+  created_at: string;
+  size_bytes: number;
+  /** Why it was kept: "download", "restore" or "conflict". */
+  reason: string;
+}
+
+/** Every installed game (null) or one; asks RomM for its newest saves. */
+export const listSaves = rpc<[romId: number | null], GameSaves[]>("list_saves");
+/** Syncs one game, or (null) the pending ones and every installed game; answers their status.
+ * Rejects with `invalid_input` while save sync is off. */
+export const syncSaves = rpc<[romId: number | null], GameSaves[]>("sync_saves");
+export const resolveSaveConflict = rpc<
+  [romId: number, fileName: string, choice: "local" | "server"],
+  GameSaves
+>("resolve_save_conflict");
+export const listSaveBackups = rpc<[romId: number], SaveBackup[]>("list_save_backups");
+export const restoreSaveBackup = rpc<[backupId: number], GameSaves>("restore_save_backup");

@@ -37,6 +37,7 @@ function scriptConnected(): void {
   answerOk("get_settings", {
     emulation: { target: "auto", roms_root: null, templates: {} },
     tls: { verify: true, ca_file: null },
+    saves: { sync: true, states: false },
   });
 }
 
@@ -97,6 +98,7 @@ describe("RomDeck panel", () => {
     answerOk("get_settings", {
       emulation: { target: "auto", roms_root: null, templates: {} },
       tls: { verify: true, ca_file: null },
+      saves: { sync: true, states: false },
     });
     renderPanel();
 

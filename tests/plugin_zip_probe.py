@@ -97,6 +97,8 @@ def _guess(name: str, annotation: Any, url: str) -> Any:
         "patch": {},
         "results": [],
         "file_names": [],
+        "file_name": "Game.srm",
+        "choice": "local",
     }
     if name in by_name:
         return by_name[name]

@@ -19,6 +19,7 @@ async def test_the_panel_reads_defaults_then_the_settings_it_set(plugin: Any, tm
     assert await ok(plugin.get_settings()) == {
         "emulation": {"target": "auto", "roms_root": None, "bios_root": None, "templates": {}},
         "tls": {"verify": True, "ca_file": None},
+        "saves": {"sync": True, "states": False},
     }
     (tmp_path / "ca.pem").write_bytes(PEM)
     patch = {
@@ -29,6 +30,7 @@ async def test_the_panel_reads_defaults_then_the_settings_it_set(plugin: Any, tm
     expected = {
         "emulation": {**patch["emulation"], "bios_root": None},
         "tls": {"verify": True, "ca_file": str(tmp_path / "ca.pem")},
+        "saves": {"sync": True, "states": False},
     }
     assert await ok(plugin.set_settings(patch)) == expected
     assert await ok(plugin.get_settings()) == expected
@@ -58,3 +60,19 @@ async def test_a_password_sign_in_on_loopback_has_no_warning(
 ):
     signed_in = await ok(plugin.login_password(fake_romm.url, "admin", "hunter2", True))
     assert signed_in["warnings"] == []
+
+
+async def test_save_sync_settings_round_trip_and_a_non_boolean_is_refused(
+    plugin: Any, tmp_path: Path
+):
+    changed = await ok(plugin.set_settings({"saves": {"states": True}}))
+    assert changed["saves"] == {"sync": True, "states": True}
+    changed = await ok(plugin.set_settings({"saves": {"sync": False}}))
+    assert changed["saves"] == {"sync": False, "states": True}
+    saved = json.loads((tmp_path / "settings" / "settings.json").read_text())
+    assert saved["saves"] == {"sync": False, "states": True}
+    refused = await plugin.set_settings({"saves": {"sync": "yes"}})
+    assert refused["ok"] is False and refused["error"]["code"] == "invalid_input"
+    unknown = await plugin.set_settings({"saves": {"bogus": True}})
+    assert unknown["ok"] is False
+    assert (await ok(plugin.get_settings()))["saves"] == {"sync": False, "states": True}

@@ -78,6 +78,7 @@ def test_the_file_has_the_documented_shape(path: Path) -> None:
             "templates": {},
             "system_overrides": {},
         },
+        "saves": {"sync": True, "states": False},
     }
 
 
@@ -249,3 +250,18 @@ def test_load_is_served_from_memory_until_the_file_changes(
     assert len(reads) == 1
     assert store.load().connection.url == "https://other.example"
     assert len(reads) == 1
+
+
+def test_save_settings_default_round_trip_and_a_wrong_type_is_corrupt(tmp_path: Path) -> None:
+    from romdeck.domain.settings import SaveSettings
+
+    store = JsonSettingsStore(tmp_path / "settings.json")
+    assert store.load().saves == SaveSettings(sync=True, states=False)
+    store.save(Settings(saves=SaveSettings(sync=False, states=True)))
+    doc = json.loads((tmp_path / "settings.json").read_text())
+    assert doc["saves"] == {"sync": False, "states": True}
+    assert JsonSettingsStore(tmp_path / "settings.json").load().saves == SaveSettings(False, True)
+    doc["saves"]["states"] = "on"
+    (tmp_path / "settings.json").write_text(json.dumps(doc))
+    with pytest.raises(CorruptFileError, match=r"saves\.states"):
+        JsonSettingsStore(tmp_path / "settings.json").load()

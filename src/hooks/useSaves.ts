@@ -8,7 +8,7 @@ import {
   restoreSaveBackup,
   type SaveBackup,
   syncSaves,
-} from "../backend-pending";
+} from "../backend";
 import { useAction, useResource } from "./useResource";
 
 function replaceGame(list: GameSaves[] | null, game: GameSaves): GameSaves[] {

@@ -2,7 +2,7 @@ import { act, fireEvent, render, renderHook, screen } from "@testing-library/rea
 import { describe, expect, it, vi } from "vitest";
 
 import { BackendError } from "../backend";
-import type { GameSaves } from "../backend-pending";
+import type { GameSaves } from "../backend";
 import { useSaves } from "../hooks/useSaves";
 import { answerOk } from "../test-setup";
 import { pendingWords, SavesSection, type SavesSectionProps } from "./SavesSection";
@@ -11,6 +11,8 @@ const game: GameSaves = {
   rom_id: 4,
   name: "Pokémon Emerald",
   last_sync_at: "2026-11-30T21:04:00Z",
+  pending: null,
+  offline: false,
   files: [
     { file_name: "Pokemon Emerald.srm", state: "conflict", local_updated_at: "2026-11-30T22:00:00Z", server_updated_at: "2026-11-30T21:30:00Z" },
     { file_name: "Pokemon Emerald.rtc", state: "upload", local_updated_at: "2026-11-30T22:00:00Z", server_updated_at: null },
@@ -58,11 +60,19 @@ describe("SavesSection", () => {
 
   it("lists backups and restores one", () => {
     const onRestore = vi.fn();
-    const backups = { romId: 4, items: [{ id: 31, rom_id: 4, file_name: "Pokemon Emerald.srm", created_at: "2026-11-29T10:00:00Z", size_bytes: 131072 }] };
+    const backups = { romId: 4, items: [{ id: 31, rom_id: 4, file_name: "Pokemon Emerald.srm", created_at: "2026-11-29T10:00:00Z", size_bytes: 131072, reason: "download" }] };
     render(<SavesSection {...props({ backups, onRestore })} />);
     expect(screen.getByText("Pokemon Emerald.srm, 2026-11-29 10:00 (128 KB)")).toBeTruthy();
     fireEvent.click(screen.getByText("Restore"));
     expect(onRestore).toHaveBeenCalledWith(31);
+  });
+
+  it("says when RomM was not reachable and what is left pending", () => {
+    const offline = { ...game, offline: true, pending: "timed out before launch" };
+    render(<SavesSection {...props({ games: [offline] })} />);
+    const box = screen.getByLabelText("saves 4");
+    expect(box.textContent).toContain("RomM not reachable");
+    expect(box.textContent).toContain("Will sync at the next chance (timed out before launch).");
   });
 
   it("shows an error in words", () => {

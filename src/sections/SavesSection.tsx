@@ -1,7 +1,7 @@
 import { ButtonItem, PanelSection, PanelSectionRow, Spinner } from "@decky/ui";
 
 import type { BackendError } from "../backend";
-import type { GameSaves, SaveBackup } from "../backend-pending";
+import type { GameSaves, SaveBackup } from "../backend";
 import { errorWords, formatBytes } from "../format";
 
 export interface SavesSectionProps {
@@ -35,6 +35,8 @@ function Game({ game, props }: { game: GameSaves; props: SavesSectionProps }) {
       <div aria-label={`saves ${game.rom_id}`}>
         <b>{game.name}</b>: {pendingWords(game)}
         <div>{game.last_sync_at ? `Last sync ${game.last_sync_at.slice(0, 16).replace("T", " ")}` : "Never synced"}</div>
+        {game.offline && <div>RomM not reachable: showing this Deck's side only.</div>}
+        {game.pending && <div>Will sync at the next chance ({game.pending}).</div>}
         {conflicts.map((f) => (
           <div key={f.file_name}>
             <div role="alert">{f.file_name} changed here and on RomM.</div>

@@ -10,6 +10,7 @@ import { SettingsSection, type SettingsSectionProps } from "./SettingsSection";
 const settings: Settings = {
   emulation: { target: "auto", roms_root: null, bios_root: null, templates: {} },
   tls: { verify: true, ca_file: null },
+  saves: { sync: true, states: false },
 };
 
 function props(overrides: Partial<SettingsSectionProps>): SettingsSectionProps {
@@ -45,6 +46,14 @@ describe("SettingsSection", () => {
     fireEvent.click(screen.getByLabelText("Verify the server's TLS certificate"));
     fireEvent.click(screen.getByText("Save CA file"));
     expect(onSave.mock.calls).toEqual([[{ tls: { verify: false } }], [{ tls: { ca_file: null } }]]);
+  });
+
+  it("turns save sync off and save states on, one key each", () => {
+    const onSave = vi.fn();
+    render(<SettingsSection {...props({ onSave })} />);
+    fireEvent.click(screen.getByLabelText("Sync saves"));
+    fireEvent.click(screen.getByLabelText("Sync save states"));
+    expect(onSave.mock.calls).toEqual([[{ saves: { sync: false } }], [{ saves: { states: true } }]]);
   });
 });
 

@@ -72,6 +72,22 @@ export function SettingsSection({ settings, loading, loadError, saveError, savin
             />
           </PanelSectionRow>
           <PanelSectionRow>
+            <ToggleField
+              label="Sync saves"
+              checked={settings.saves.sync}
+              disabled={saving}
+              onChange={(sync) => onSave({ saves: { sync } })}
+            />
+          </PanelSectionRow>
+          <PanelSectionRow>
+            <ToggleField
+              label="Sync save states"
+              checked={settings.saves.states}
+              disabled={saving || !settings.saves.sync}
+              onChange={(states) => onSave({ saves: { states } })}
+            />
+          </PanelSectionRow>
+          <PanelSectionRow>
             <TextField label="CA file (PEM)" value={caFile} onChange={(e) => setCaFile(e.target.value)} />
           </PanelSectionRow>
           <PanelSectionRow>

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bootstrap import Paths, build_app
 from romdeck.cli import bios, library, play
+from romdeck.cli import saves as saves_cli
 from romdeck.cli.progress import ProgressBar
 from romdeck.errors import (
     AuthRejectedError,
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="show the connection, selection and last sync")
     play.add_commands(sub)
     bios.add_commands(sub)
+    saves_cli.add_commands(sub)
     return parser
 
 
@@ -78,6 +80,8 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return await library.status(app, out)
         if args.command == "bios":
             return await bios.run(app, args, out, bar)
+        if args.command in ("saves", "settings"):
+            return await saves_cli.run(app, args, out)
         return await play.run(app, args, out, err)
     finally:
         bar.close()
@@ -101,6 +105,7 @@ def main(
     argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
     """Run one command; returns the exit code (argparse exits 2 on usage errors)."""
+    argv = saves_cli.parse_status_rom(list(sys.argv[1:] if argv is None else argv))
     args = _parser().parse_args(argv)
     try:
         return asyncio.run(_run(args, out, err))

@@ -59,6 +59,15 @@ class EmulationSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SaveSettings:
+    """Save sync with RomM: ``sync`` battery saves (``.srm`` ...) before launch and after
+    exit; ``states`` also RetroArch save states (off by default)."""
+
+    sync: bool = True
+    states: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the user sets. ``device_name`` is what RomM shows for this Deck."""
 
@@ -67,6 +76,7 @@ class Settings:
     device_name: str = ""
     emulation: EmulationSettings = field(default_factory=EmulationSettings)
     version: int = SETTINGS_SCHEMA_VERSION
+    saves: SaveSettings = field(default_factory=SaveSettings)
 
 
 def check_template(system: str, command: str) -> str:
@@ -120,6 +130,7 @@ def check_emulation(emulation: EmulationSettings) -> EmulationSettings:
 _PATCH_KEYS: Mapping[str, frozenset[str]] = {
     "emulation": frozenset({"target", "roms_root", "bios_root", "templates"}),
     "tls": frozenset({"verify", "ca_file"}),
+    "saves": frozenset({"sync", "states"}),
 }
 
 
@@ -148,7 +159,8 @@ def apply_patch(settings: Settings, patch: Mapping[str, object]) -> Settings:
     """``settings`` with a panel patch applied, the emulation part checked.
 
     ``patch`` is a partial ``{emulation: {target, roms_root, templates}, tls: {verify,
-    ca_file}}``: keys left out keep their value, ``null`` clears ``roms_root``/``ca_file``,
+    ca_file}, saves: {sync, states}}``: keys left out keep their value, ``null`` clears
+    ``roms_root``/``ca_file``,
     ``templates`` (system → command) replaces the whole map. Raises ``InvalidInputError``
     for an unknown key, a wrong type, or what :func:`check_emulation` refuses. The CA
     file's existence is not checked here (that needs the disk).
@@ -182,7 +194,24 @@ def apply_patch(settings: Settings, patch: Mapping[str, object]) -> Settings:
         verify_tls=verify,
         ca_file=_optional_text(tls, "ca_file", "tls", connection.ca_file),
     )
-    return replace(settings, emulation=check_emulation(emulation), connection=connection)
+    return replace(
+        settings,
+        emulation=check_emulation(emulation),
+        connection=connection,
+        saves=_patch_saves(settings.saves, _patch_section(patch, "saves")),
+    )
+
+
+def _patch_saves(saves: SaveSettings, section: Mapping[str, object]) -> SaveSettings:
+    """``saves`` with the patch's ``sync``/``states`` booleans applied."""
+    values: dict[str, bool] = {}
+    for key in ("sync", "states"):
+        if key in section:
+            value = section[key]
+            if not isinstance(value, bool):
+                raise InvalidInputError(f"Setting 'saves.{key}' must be true or false.")
+            values[key] = value
+    return replace(saves, **values)
 
 
 def looks_like_pem(head: bytes) -> bool:

@@ -4,7 +4,8 @@
 (re-resolved when none could be built at install time); otherwise its download is
 queued and the launcher is told so. ``started``/``exited``: the play session is kept
 in memory and handed to every :class:`SessionListener` (save sync and playtime hook in
-there in later issues).
+there). Before an installed ROM's command is answered, the :class:`PreLaunchHook` runs
+(the bounded pre-launch save sync), so newer saves land before the emulator starts.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from romdeck.services.play_protocols import (
     DownloadQueue,
     InstallReader,
     PathProbe,
+    PreLaunchHook,
     SessionListener,
 )
 
@@ -62,6 +64,8 @@ class LaunchService:
             install lacks.
         listeners: told of every start and exit, in order.
         keep_sessions: how many finished sessions :attr:`sessions` remembers.
+        pre_launch: awaited for an installed ROM before its command is answered (the
+            pre-launch save sync; it bounds its own time).
     """
 
     def __init__(
@@ -73,6 +77,7 @@ class LaunchService:
         target: Callable[[], Awaitable[PlayTarget]],
         listeners: Sequence[SessionListener] = (),
         keep_sessions: int = 50,
+        pre_launch: PreLaunchHook | None = None,
     ) -> None:
         self._installs = installs
         self._downloads = downloads
@@ -81,6 +86,7 @@ class LaunchService:
         self._listeners = tuple(listeners)
         self._open: dict[int, PlaySession] = {}
         self._done: deque[PlaySession] = deque(maxlen=keep_sessions)
+        self._pre_launch = pre_launch
 
     @property
     def sessions(self) -> tuple[PlaySession, ...]:
@@ -118,10 +124,16 @@ class LaunchService:
                 raise InvalidInputError(
                     f"No launch command is set for {install.system}; set one in RomDeck's settings."
                 )
+            if self._pre_launch is not None:
+                await _quietly(self._before_launch(rom_id), "pre-launch", rom_id)
             return dict(installed_reply(list(argv)))
         statuses = await self._downloads.queue([rom_id])
         name = statuses[0].name if statuses and statuses[0].name else f"ROM {rom_id}"
         return dict(queued_reply(name))
+
+    async def _before_launch(self, rom_id: int) -> None:
+        if self._pre_launch is not None:
+            await self._pre_launch.before_launch(rom_id)
 
     async def _started(self, request: StartedRequest) -> None:
         self._open[request.rom_id] = PlaySession(request.rom_id, request.at, pid=request.pid)

@@ -251,3 +251,11 @@ class DownloadDeps:
     clock: Clock
     on_event: Callable[[DownloadStatus], None] = _ignore
     concurrency: int = 2
+
+
+class PreLaunchHook(Protocol):
+    """Runs before the launcher gets a ROM's command (the saves service: newer saves are
+    downloaded first). Must bound its own time (seconds, not minutes) and never raise
+    for a server problem; a ``RomDeckError`` it raises is logged and the launch goes on."""
+
+    async def before_launch(self, rom_id: int) -> object: ...

@@ -12,11 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from posixpath import basename
 
 from romdeck.domain.launch_protocol import ExitedRequest, StartedRequest
 from romdeck.domain.models import Install
+from romdeck.domain.save_status import (
+    GameSaveStatus,
+    SaveFileStatus,
+    ServerVersion,
+    file_state,
+)
 from romdeck.domain.save_sync import SaveAction, ServerSave, SlotConflict, decide, newest_in_slot
 from romdeck.errors import InvalidInputError, NotFoundError, RomDeckError, ServerUnreachableError
 from romdeck.services.protocols import Clock
@@ -64,6 +71,7 @@ class SaveService:
     def __init__(
         self, *, server: SaveServer, locator: SaveLocator, files: SaveFiles,
         store: SaveStateStore, clock: Clock, config: SaveConfig = SaveConfig(),
+        enabled: Callable[[], bool] | None = None,
     ) -> None:  # fmt: skip
         self._server = server
         self._locator = locator
@@ -72,13 +80,17 @@ class SaveService:
         self._clock = clock
         self._config = config
         self._locks: dict[int, asyncio.Lock] = {}
+        self._enabled = enabled or (lambda: True)
+        """The user's ``saves.sync`` setting, read at each sync: off, nothing syncs."""
 
     # ---- entry points -----------------------------------------------------------------------
-    async def before_launch(self, rom_id: int) -> SyncReport:
-        """Sync one ROM, giving up after ``config.timeout`` s: the game then starts with its
-        local save and the ROM is marked pending. Never raises for a server problem."""
+    async def before_launch(self, rom_id: int, seconds: float | None = None) -> SyncReport:
+        """Sync one ROM, giving up after ``seconds`` (default ``config.timeout``): the game
+        then starts with its local save and the ROM is marked pending. Never raises for a
+        server problem."""
         try:
-            return await asyncio.wait_for(self.sync_rom(rom_id), self._config.timeout)
+            limit = self._config.timeout if seconds is None else seconds
+            return await asyncio.wait_for(self.sync_rom(rom_id), limit)
         except TimeoutError:
             await self._store.mark_pending(rom_id, "timed out before launch", self._clock.now_iso())
             return SyncReport(rom_id, pending="timed out before launch")
@@ -88,12 +100,16 @@ class SaveService:
         return await self.sync_rom(rom_id)
 
     async def sync_pending(self) -> list[SyncReport]:
-        """Retry every ROM marked pending."""
+        """Retry every ROM marked pending (nothing while save sync is off)."""
+        if not self._enabled():
+            return []
         return [await self.sync_rom(rom_id) for rom_id in sorted(await self._store.pending())]
 
     async def sync_rom(self, rom_id: int) -> SyncReport:
         """Sync one installed ROM's saves. A server that cannot be reached (or answers
         badly) marks the ROM pending instead of raising; local files are never lost."""
+        if not self._enabled():
+            return SyncReport(rom_id, pending="")
         lock = self._locks.setdefault(rom_id, asyncio.Lock())
         async with lock:
             try:
@@ -275,6 +291,84 @@ class SaveService:
         )  # fmt: skip
         await self._store.set_device_id(device)
         return device
+
+    @property
+    def enabled(self) -> bool:
+        """Whether save sync is on (the user's ``saves.sync`` setting)."""
+        return self._enabled()
+
+    async def conflicts(self, rom_id: int | None = None) -> list[Conflict]:
+        """Open conflicts (of one ROM, or all), oldest first (SQLite)."""
+        return await self._store.conflicts(rom_id)
+
+    async def backups(self, rom_id: int | None = None) -> list[Backup]:
+        """Backups kept (of one ROM, or all), newest first (SQLite)."""
+        return await self._store.backups(rom_id)
+
+    async def mark_pending(self, rom_id: int, reason: str) -> None:
+        """Queue ``rom_id`` for the next :meth:`sync_pending` (work the launcher could not do)."""
+        await self._store.mark_pending(rom_id, reason, self._clock.now_iso())
+
+    # ---- status (panel, ``romdeck saves``) ----------------------------------------------------
+    async def status(
+        self, rom_ids: Sequence[int], *, check_server: bool = True
+    ) -> list[GameSaveStatus]:
+        """Where each save file of each ROM in ``rom_ids`` (installed ones) stands.
+
+        Local versions and the baselines come from disk and SQLite; the newest save of
+        our slot on RomM (``GET /api/saves``) only when ``check_server`` and the server
+        answers. Otherwise the ROM is ``offline``: its server fields are ``None``. ROMs
+        that are not installed are left out. Raises only for local trouble (``StateError``).
+        """
+        pending = await self._store.pending()
+        device: str | None = await self._store.device_id() if check_server else None
+        reachable = check_server
+        games: list[GameSaveStatus] = []
+        for rom_id in rom_ids:
+            target = await self._locator.locate(rom_id)
+            if target is None:
+                continue
+            saves: list[ServerSave] | None = None
+            if reachable:
+                try:
+                    device = device or await self._register()
+                    saves = await self._server.list_saves(rom_id, device_id=device)
+                except RomDeckError as exc:
+                    _log.info("save status of ROM %s offline: %s", rom_id, exc.message)
+                    reachable = False  # one failure: do not wait on every other ROM
+            games.append(await self._game_status(target, saves, pending.get(rom_id, "")))
+        return games
+
+    async def _game_status(
+        self, target: SaveTarget, saves: list[ServerSave] | None, pending: str
+    ) -> GameSaveStatus:
+        conflicts = tuple(await self._store.conflicts(target.rom_id))
+        files: list[SaveFileStatus] = []
+        for path in target.paths:
+            name = basename(path)
+            local = await self._files.version(path)
+            remote = newest_in_slot(saves, name) if saves is not None else None
+            base = await self._store.baseline(target.rom_id, name)
+            if local is None and remote is None and base is None:
+                continue
+            state = file_state(
+                local.md5 if local else None, remote.content_hash if remote else None,
+                base.content_hash if base else None, offline=saves is None,
+                conflict=any(c.file_name == name for c in conflicts),
+            )  # fmt: skip
+            files.append(SaveFileStatus(
+                file_name=name, path=path, local=local,
+                server=ServerVersion(remote.id, remote.content_hash, remote.updated_at)
+                if remote else None,
+                synced_md5=base.content_hash if base else None,
+                synced_at=base.synced_at if base else None, state=state,
+            ))  # fmt: skip
+        synced = [f.synced_at for f in files if f.synced_at]
+        return GameSaveStatus(
+            rom_id=target.rom_id, emulator=target.emulator, files=tuple(files),
+            last_sync_at=max(synced) if synced else None, pending=pending,
+            conflicts=conflicts, offline=saves is None,
+        )  # fmt: skip
 
 
 def _days(iso: str) -> float:

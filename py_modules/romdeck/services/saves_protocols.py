@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from romdeck.domain.save_records import Backup, Baseline, Conflict, LocalSave, SaveTarget
+from romdeck.domain.save_status import LocalVersion
 from romdeck.domain.save_sync import AUTOSAVE_SLOT, ServerSave, SlotConflict
 
 __all__ = ["Backup", "Baseline", "Conflict", "LocalSave", "SaveTarget"]
@@ -51,6 +52,10 @@ class SaveFiles(Protocol):
 
     async def remove_copy(self, path: str) -> None:
         """Delete one of our kept copies (never a user's save)."""
+        ...
+
+    async def version(self, path: str) -> LocalVersion | None:
+        """md5, size and mtime of ``path`` without keeping its bytes (``None``: missing)."""
         ...
 
 

@@ -6,10 +6,12 @@ import asyncio
 import hashlib
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from romdeck.adapters.files.atomic import write_bytes_atomic
 from romdeck.domain.save_records import LocalSave
+from romdeck.domain.save_status import LocalVersion
 from romdeck.errors import DiskFullError, InvalidInputError, StateError
 
 _UNSAFE = re.compile(r"[^\w .()\[\]-]")
@@ -82,3 +84,20 @@ class LocalSaveFiles:
             if exc.errno == 28:
                 raise DiskFullError(f"No space left to write {path}.") from None
             raise StateError(f"Cannot write {path}: {exc.strerror}") from None
+
+    async def version(self, path: str) -> LocalVersion | None:
+        """The file's md5, size (bytes) and mtime (ISO-8601 UTC), or ``None`` when missing."""
+
+        def run() -> LocalVersion | None:
+            try:
+                with open(path, "rb") as handle:
+                    stat = os.fstat(handle.fileno())
+                    digest = hashlib.file_digest(handle, "md5").hexdigest()
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise StateError(f"Cannot read the save {path}: {exc.strerror}") from None
+            modified = datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds")
+            return LocalVersion(digest, stat.st_size, modified)
+
+        return await asyncio.to_thread(run)

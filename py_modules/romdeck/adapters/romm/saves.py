@@ -134,7 +134,7 @@ class AiohttpRommSaves:
         """``POST /api/saves?rom_id=&emulator=&slot=&device_id=&overwrite=false``, multipart
         ``saveFile`` named ``file_name``. A 409 (the slot has a save this device has not
         synced) returns :class:`SlotConflict`; identical content returns the existing save."""
-        form = aiohttp.FormData()
+        form = aiohttp.FormData(quote_fields=False)  # RomM stores the name as sent: no %20
         form.add_field(
             "saveFile", data, filename=file_name, content_type="application/octet-stream"
         )

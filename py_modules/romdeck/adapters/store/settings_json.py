@@ -9,7 +9,8 @@ File shape (version 1)::
      "device_name": str,
      "emulation": {"target": "auto"|"retrodeck"|"emudeck"|"custom", "roms_root": str,
                    "bios_root": str, "templates": {system: str},
-                   "system_overrides": {slug: str}}}
+                   "system_overrides": {slug: str}},
+     "saves": {"sync": bool, "states": bool}}
 
 Missing keys take their defaults; unknown keys are dropped on the next save. The file
 holds the RomM token: it is written mode 0600 and its content is never logged.
@@ -34,6 +35,7 @@ from romdeck.domain.settings import (
     SETTINGS_SCHEMA_VERSION,
     Connection,
     EmulationSettings,
+    SaveSettings,
     Settings,
 )
 from romdeck.errors import CorruptFileError, InvalidInputError, StateError
@@ -130,7 +132,19 @@ def parse_settings(doc: Mapping[str, Any]) -> Settings:
         selection=selection,
         device_name=_text(doc, "device_name", "", ""),
         emulation=_emulation(doc),
+        saves=_saves(doc),
     )
+
+
+def _saves(doc: Mapping[str, Any]) -> SaveSettings:
+    section = _section(doc, "saves")
+    values: dict[str, bool] = {}
+    for key, default in (("sync", True), ("states", False)):
+        value = section.get(key, default)
+        if not isinstance(value, bool):
+            raise _InvalidDocument(f"'saves.{key}' must be true or false")
+        values[key] = value
+    return SaveSettings(**values)
 
 
 def settings_document(settings: Settings, version: int) -> dict[str, Any]:
@@ -158,6 +172,7 @@ def settings_document(settings: Settings, version: int) -> dict[str, Any]:
             "templates": dict(sorted(settings.emulation.templates.items())),
             "system_overrides": dict(sorted(settings.emulation.system_overrides.items())),
         },
+        "saves": {"sync": settings.saves.sync, "states": settings.saves.states},
     }
 
 
