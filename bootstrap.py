@@ -320,7 +320,11 @@ def build_app(
         on_event=on_download_event,
     )
     downloads = DownloadService(download_deps, installer=Installer(download_deps))
-    saves = _save_service(paths, session, db, settings, installs, play_target, home or user_home())
+    saves = _save_service(
+        paths, session, db, settings, installs,
+        lambda: targets.read(settings.load().emulation),  # blocking: the locator runs in a thread
+        home or user_home(),
+    )  # fmt: skip
     launch = LaunchService(
         installs=installs,
         downloads=downloads,
@@ -383,6 +387,7 @@ def _save_service(
     play_target: Callable[[], PlayTarget],
     home: Path,
 ) -> SaveService:
+    # ``play_target`` blocks (the save locator calls it in its worker thread).
     """The saves service: RomM for the connection saved at each call, the target's own
     ``retroarch.cfg``, kept copies under ``<data>/saves/{backups,conflicts}``, this host's
     name for the RomM device; syncs only while ``settings.saves.sync`` is on."""
@@ -390,7 +395,9 @@ def _save_service(
     device_name = f"RomDeck on {host}"  # as the sign-in names it (_device_identity)
     return SaveService(
         server=CurrentRommSaves(session, lambda: settings.load().connection),
-        locator=RetroArchSaveLocator(installs.get, TargetRetroArchConfig(home, play_target)),
+        locator=RetroArchSaveLocator(
+            installs.get_blocking, TargetRetroArchConfig(home, play_target)
+        ),
         files=LocalSaveFiles(paths.data_dir / "saves"),
         store=SqliteSaveStore(db),
         clock=SystemClock(),

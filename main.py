@@ -420,7 +420,7 @@ class Plugin:
     async def _games(self, rom_id: int | None) -> list[dict[str, Any]]:
         """Save status of one installed ROM (``rom_id``) or all, the server asked."""
         app = self._app()
-        installs = app.downloads.installed().installs
+        installs = (await app.downloads.installed()).installs
         names = {i.rom_id: os.path.splitext(os.path.basename(i.launch_path))[0] for i in installs}
         ids = [i.rom_id for i in installs if rom_id is None or i.rom_id == rom_id]
         return [_game_saves(g, names) for g in await app.saves.status(ids)]
@@ -439,7 +439,7 @@ class Plugin:
             return await self._games(int(rom_id))
         await app.pending_saves.take_queue()
         done = {r.rom_id for r in await app.saves.sync_pending()}
-        for install in app.downloads.installed().installs:
+        for install in (await app.downloads.installed()).installs:
             if install.rom_id not in done:
                 await app.saves.sync_rom(install.rom_id)
         return await self._games(None)

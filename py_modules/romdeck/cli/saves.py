@@ -111,7 +111,7 @@ def status_json(game: GameSaveStatus) -> dict[str, Any]:
 
 
 async def _status(app: App, rom_id: int | None, as_json: bool, out: TextIO) -> int:
-    installed = [i.rom_id for i in app.downloads.installed().installs]
+    installed = [i.rom_id for i in (await app.downloads.installed()).installs]
     if rom_id is not None:
         if rom_id not in installed:
             raise InvalidInputError(f"ROM {rom_id} is not installed here.")
@@ -167,7 +167,7 @@ async def _sync(app: App, args: argparse.Namespace, out: TextIO) -> int:
         await app.pending_saves.take_queue()
         reports = await app.saves.sync_pending()
         done = {r.rom_id for r in reports}
-        for install in app.downloads.installed().installs:
+        for install in (await app.downloads.installed()).installs:
             if install.rom_id not in done:
                 reports.append(await app.saves.sync_rom(install.rom_id))
     if args.json:
