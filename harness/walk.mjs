@@ -198,7 +198,7 @@ await step("download", async () => {
   check(state.platforms, "platforms were selected");
   const rom = await lab(`/lab/smallest-rom?platform_id=${state.platforms[0].id}`);
   state.rom = rom;
-  if (fake) await lab("/lab/knobs", { chunk_delay: 0.4 });
+  if (fake) await lab("/lab/knobs", { chunk_delay: 0.7 });
   try {
     await library.getByRole("button", { name: `Play ${rom.name}`, exact: true }).click();
     await toasts.getByText("Downloading").waitFor({ timeout: SHORT });
@@ -206,8 +206,16 @@ await step("download", async () => {
     const words = section("Downloads").getByText(`${rom.name}:`);
     if (fake) {
       await words.filter({ hasText: / of / }).waitFor({ timeout: SHORT });
+      // Wait until some bytes arrived: the bar and the words then show a partial download.
+      await page.waitForFunction(
+        (el) => Number(el.getAttribute("aria-valuenow")) > 0,
+        await row.first().elementHandle(),
+        { timeout: SHORT, polling: 50 },
+      );
       const value = Number(await row.first().getAttribute("aria-valuenow"));
-      check(value >= 0 && value < 100, `the bar shows progress under 100 % (${value})`);
+      check(value > 0 && value < 100, `the bar shows progress under 100 % (${value})`);
+      const text = await words.first().innerText();
+      check(/[1-9][\d.]* [KM]?B of /.test(text), `the words show the bytes done so far (${text})`);
       await screenshot("downloading");
     } else {
       await words.first().waitFor({ timeout: SHORT }).then(() => screenshot("downloading"), () => undefined);
