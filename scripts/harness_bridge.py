@@ -55,6 +55,13 @@ from aiohttp import web  # noqa: E402
 
 from fakeromm.saves import fake_saves  # noqa: E402
 from fakeromm.server import FakeRommServer  # noqa: E402
+from romdeck.domain.save_files import (  # noqa: E402
+    SaveDirConfig,
+    core_for,
+    save_base_name,
+    save_dir,
+    save_suffixes,
+)
 
 FAKE_USERNAME, FAKE_PASSWORD = "admin", "hunter2"
 
@@ -244,10 +251,13 @@ class Bridge:
 
     @staticmethod
     def _save_path(install: dict[str, Any]) -> Path:
-        """RetroArch's save for an install under RetroDECK's default saves folder."""
+        """Where RetroArch writes the install's primary save with RetroDECK's defaults (no
+        retroarch.cfg: ``~/retrodeck/saves``, sorted by the content's folder)."""
         home = Path(os.environ["DECKY_USER_HOME"])
-        stem = Path(str(install["launch_path"])).stem
-        return home / "retrodeck" / "saves" / str(install["system"]) / f"{stem}.srm"
+        config = SaveDirConfig(str(home / "retrodeck" / "saves"), sort_by_content=True)
+        launch_path = str(install["launch_path"])
+        suffix = save_suffixes(core_for(str(install["system"])))[0]
+        return Path(save_dir(config, launch_path)) / (save_base_name(launch_path) + suffix)
 
 
 async def serve(args: argparse.Namespace) -> None:

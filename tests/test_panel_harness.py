@@ -7,6 +7,7 @@ or the panel's node_modules are missing AND ``CI`` is not set; in CI a missing o
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import struct
@@ -15,6 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from fakeromm.library import FakeLibrary
+from fakeromm.server import FakeRommServer
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("ROMDECK_CHROMIUM") or "/usr/bin/chromium")
@@ -97,3 +101,35 @@ def test_each_step_leaves_a_panel_screenshot_at_the_quick_access_width(walk) -> 
         width, height = png_size(panel)
         assert width == 310 and height > 400, (panel.name, width, height)
         assert (SCREENSHOTS / f"{panel.stem}-page.png").is_file()
+
+
+async def test_the_harness_walks_a_server_given_by_url_signing_in_with_a_password(
+    tmp_path: Path,
+) -> None:
+    """``--romm-url URL --username USER`` (what a real server gets), here pointed at the fake."""
+    reason = missing_tools()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"the panel harness must run in CI: {reason}")
+        pytest.skip(reason)
+    out = tmp_path / "screens"
+    async with FakeRommServer(
+        FakeLibrary.from_captures(), username="ada", password="s3cret"
+    ) as server:
+        walker = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "scripts" / "panel_harness.py"),
+            "--romm-url", server.url, "--username", "ada", "--out", str(out),
+            "--dir", str(tmp_path / "tree"),
+            env={**os.environ, "ROMDECK_PASSWORD": "s3cret"}, cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await asyncio.wait_for(walker.communicate(), WALK_TIMEOUT_S)
+    report = json.loads((out / "report.json").read_text())
+    steps = {s["name"]: s for s in report["steps"]}
+    assert walker.returncode == 0, output.decode()[-4000:]
+    assert report["mode"] == "real"
+    assert steps["sign-in"]["note"] == "signed in as ada"
+    assert steps["save-conflict"]["status"] == "skipped"
+    passed = [n for n, s in steps.items() if s["status"] == "passed"]
+    assert passed == ["sign-in", "platform-selection", "sync", "download", "bios"]
+    assert any(server_path.startswith("/api/token") for _m, server_path, _s in server.requests)
