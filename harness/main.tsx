@@ -97,13 +97,18 @@ function Toasts() {
 }
 
 function Page() {
+  // Decky unmounts the panel while the quick-access menu is closed; reopening mounts it anew.
+  const [open, setOpen] = useState(true);
   return (
     <div className="stage">
       <aside className="qam" aria-label="quick access panel">
         <div className="qam-header">{loaded.titleView}</div>
-        <div className="qam-content">{loaded.content}</div>
+        {open && <div className="qam-content">{loaded.content}</div>}
       </aside>
       <div className="side">
+        <button type="button" className="steam-qam-toggle" onClick={() => setOpen(!open)}>
+          {open ? "Close the quick access menu" : "Open the quick access menu"}
+        </button>
         <Library steam={steam} collections={collections} />
         <Toasts />
       </div>

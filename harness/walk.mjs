@@ -6,7 +6,7 @@
 // Steps: device-flow sign-in (password sign-in against a real server), platform selection,
 // a sync, a download with progress (Play on a shortcut not installed: the launch gate),
 // a save conflict resolved (fake server, when the Plugin has the save callables), a BIOS
-// download. Each step asserts what the panel shows and saves DIR/NN-step.png (the panel,
+// download (the menu closed and reopened mid-download). Each step asserts what the panel shows and saves DIR/NN-step.png (the panel,
 // 310 px wide) and DIR/NN-step-page.png (panel and stand-in Steam library). Writes
 // DIR/report.json {steps: [{name, status: "passed"|"failed"|"skipped", note}]}.
 // Exits 0 when no step failed, 1 otherwise.
@@ -201,7 +201,7 @@ await step("download", async () => {
   check(state.platforms, "platforms were selected");
   const rom = await lab(`/lab/smallest-rom?platform_id=${state.platforms[0].id}`);
   state.rom = rom;
-  if (fake) await lab("/lab/knobs", { chunk_delay: 0.7 });
+  if (fake) await lab("/lab/knobs", { chunk_delay: 1.2 });
   try {
     await library.getByRole("button", { name: `Play ${rom.name}`, exact: true }).click();
     await toasts.getByText("Downloading").waitFor({ timeout: SHORT });
@@ -220,6 +220,12 @@ await step("download", async () => {
       const text = await words.first().innerText();
       check(/[1-9][\d.]* [KM]?B of /.test(text), `the words show the bytes done so far (${text})`);
       await screenshot("downloading");
+      // Close and reopen the quick-access menu mid-download: the panel shows the live state.
+      await page.getByRole("button", { name: "Close the quick access menu" }).click();
+      check((await section("Downloads").count()) === 0, "the closed menu shows no panel");
+      await page.getByRole("button", { name: "Open the quick access menu" }).click();
+      await section("Downloads").getByText(`${rom.name}:`).filter({ hasText: / of / }).waitFor({ timeout: SHORT });
+      await screenshot("download-reopened");
     } else {
       await words.first().waitFor({ timeout: SHORT }).then(() => screenshot("downloading"), () => undefined);
     }
