@@ -188,6 +188,11 @@ await step("sync", async () => {
     { timeout: LONG },
   );
   check((await shortcuts.count()) === added, `Steam holds one shortcut per game added (${await shortcuts.count()})`);
+  if (fake) {
+    // Every ROM of the fake library has a cover: each shortcut got its portrait.
+    const art = await library.locator('[aria-label^="shortcut "] img').count();
+    check(art === added, `every shortcut has its portrait (${art} of ${added})`);
+  }
   const collections = await library.getByRole("list", { name: "collections" }).innerText();
   check(collections.includes("RomM: "), "the games are in RomM collections");
   if (fake) for (const p of state.platforms) check(collections.includes(`RomM: ${p.name}: ${p.rom_count} games`), `RomM: ${p.name} holds its games`);
