@@ -61,7 +61,10 @@ export function useDownloads() {
   };
 }
 
-/** Installed games with their sizes (`list_installed`) and the free space (`get_free_space`). */
+/**
+ * Installed games with their sizes (`list_installed`) and the free space (`get_free_space`),
+ * read again when a `download_progress` event says a download was installed.
+ */
 export function useInstalled() {
   const installed = useResource<InstalledList>(listInstalled);
   const space = useResource<FreeSpace>(getFreeSpace);
@@ -69,6 +72,16 @@ export function useInstalled() {
   const { run } = action;
   const refreshInstalled = installed.refresh;
   const refreshSpace = space.refresh;
+
+  // A download that finishes adds an installed game and takes disk space: read both again.
+  useEffect(() => {
+    const listener = addEventListener<[Download]>(EVENTS.downloadProgress, (item) => {
+      if (item.state === "installed") void Promise.all([refreshInstalled(), refreshSpace()]);
+    });
+    return () => {
+      removeEventListener(EVENTS.downloadProgress, listener);
+    };
+  }, [refreshInstalled, refreshSpace]);
 
   const remove = useCallback(
     async (romId: number) => {

@@ -131,4 +131,16 @@ describe("useInstalled", () => {
     expect(list).toHaveBeenCalledTimes(2);
     expect(space).toHaveBeenCalledTimes(2);
   });
+
+  it("re-reads installs and free space when a download is installed, not on progress", async () => {
+    const list = answerOk("list_installed", { installs: [], bytes_by_platform: {}, total_bytes: 0 });
+    const space = answerOk("get_free_space", { free_bytes: 10 });
+    renderHook(() => useInstalled());
+    await act(async () => {});
+    await act(async () => emitEvent("download_progress", download({})));
+    expect(list).toHaveBeenCalledTimes(1);
+    await act(async () => emitEvent("download_progress", download({ state: "installed" })));
+    expect(list).toHaveBeenCalledTimes(2);
+    expect(space).toHaveBeenCalledTimes(2);
+  });
 });
