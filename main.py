@@ -191,6 +191,7 @@ class Plugin:
             "configured": connection.configured,
             "url": connection.url,
             "server_version": await app.account.server_version(),
+            "username": await app.account.username(),
             "last_sync": await app.runs.last(),
             "sync_running": app.panel_sync.state.running,
         }

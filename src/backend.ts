@@ -111,6 +111,8 @@ export interface Status {
   /** RomM base URL; empty when not configured. */
   url: string;
   server_version: string | null;
+  /** The signed-in RomM user (GET /api/users/me); null when signed out or unknown. */
+  username?: string | null;
   last_sync: SyncRun | null;
   sync_running: boolean;
 }

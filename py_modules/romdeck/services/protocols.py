@@ -91,8 +91,8 @@ class RommAuthApi(Protocol):
         """Password grant then ``POST /api/client-tokens``; returns the raw ``rmm_`` token."""
         ...
 
-    async def check_token(self, connection: Connection) -> None:
-        """``GET /api/users/me`` with ``connection.token``; raises if rejected."""
+    async def check_token(self, connection: Connection) -> str:
+        """``GET /api/users/me`` with ``connection.token``: the ``username``; raises if rejected."""
         ...
 
     async def device_init(
