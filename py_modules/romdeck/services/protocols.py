@@ -321,3 +321,12 @@ class SteamCollectionStore(Protocol):
         leaving every other entry as it was; backed up and atomic. The report says
         ``no_cloud_storage`` where the file does not exist (older clients: tags only)."""
         ...
+
+
+class PortraitFetcher(Protocol):
+    """Cover art small enough for one reply over Decky's bridge (the panel's portraits)."""
+
+    async def fetch_portrait(self, path: str) -> bytes:
+        """The cover at server-relative ``path`` as PNG, fitting Steam's 600×900 portrait
+        and Decky's ~1 MiB reply cap once base64-encoded."""
+        ...
