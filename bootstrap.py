@@ -17,6 +17,7 @@ import aiohttp
 
 from romdeck import __version__
 from romdeck.adapters.clock import SystemClock
+from romdeck.adapters.detached_helper import DetachedHelperLauncher, Mode
 from romdeck.adapters.emulation.core_info import CoreInfoFolders
 from romdeck.adapters.emulation.target import EmulationTargetReader
 from romdeck.adapters.files.bios_folder import LocalBiosFolder
@@ -29,6 +30,7 @@ from romdeck.adapters.files.install_tree import LocalInstallTree
 from romdeck.adapters.launch_socket import UnixSocketLaunchServer
 from romdeck.adapters.romm.auth import AiohttpRommAuth
 from romdeck.adapters.romm.catalog import AiohttpRommClient
+from romdeck.adapters.romm.cover_cache import CachedCoverFetcher
 from romdeck.adapters.romm.covers import PillowCoverFetcher
 from romdeck.adapters.romm.firmware import AiohttpRommFirmware
 from romdeck.adapters.steam.cloud_collections import JsonCloudCollections
@@ -36,6 +38,7 @@ from romdeck.adapters.steam.grid import FileGridArtwork
 from romdeck.adapters.steam.locator import SteamLocator
 from romdeck.adapters.steam.process import ProcSteamProcess
 from romdeck.adapters.steam.shortcuts_file import VdfShortcutFile
+from romdeck.adapters.store.bulk_jobs import JsonBulkJobFile
 from romdeck.adapters.store.catalog import SqliteCatalog
 from romdeck.adapters.store.database import SqliteDatabase
 from romdeck.adapters.store.firmware_files import SqliteFirmwarePlacements
@@ -43,18 +46,21 @@ from romdeck.adapters.store.installs import SqliteInstallStore
 from romdeck.adapters.store.registry import SqliteRegistry
 from romdeck.adapters.store.settings_json import JsonSettingsStore
 from romdeck.adapters.store.sync_runs import SqliteSyncRunLog
+from romdeck.domain.bulk_import import BulkJob
 from romdeck.domain.downloads import DownloadStatus
 from romdeck.domain.layout import PlayTarget
 from romdeck.errors import NotConfiguredError
 from romdeck.services.account import AccountService
 from romdeck.services.artwork import ArtworkService
+from romdeck.services.bulk_import import BulkImport, BulkImportDeps, RefreshRecorder
 from romdeck.services.downloads import DownloadService
 from romdeck.services.file_sync import FileSync, FileSyncDeps
 from romdeck.services.firmware import FirmwareDeps, FirmwareService
 from romdeck.services.installer import DownloadDeps, Installer
 from romdeck.services.launch import LaunchService
 from romdeck.services.library import LibraryRefresher
-from romdeck.services.panel_sync import PanelSync
+from romdeck.services.panel_sync import PANEL_USER, PanelSync
+from romdeck.services.protocols import LibraryRefresh, RommCatalogApi, ShortcutRegistry
 from romdeck.services.selection import SelectionService
 from romdeck.services.settings_service import SettingsService
 
@@ -148,6 +154,8 @@ class App:
     firmware: FirmwareService
     selection: SelectionService
     artwork: ArtworkService
+    bulk_import: BulkImport
+    """Imports past Steam's per-session budget while Steam restarts (a detached helper)."""
 
     def covers(self, client: AiohttpRommClient) -> PillowCoverFetcher:
         """Cover art fetched through ``client`` and converted to PNG."""
@@ -278,6 +286,21 @@ def build_app(
             clock=clock,
         )
     )
+    recorder = RefreshRecorder(refresher)
+    panel_sync = PanelSync(
+        refresher=recorder, registry=registry, runs=runs, clock=clock, connect=connect
+    )
+    bulk_import = _bulk_import(
+        paths,
+        home=home or user_home(),
+        registry=registry,
+        refresher=refresher,
+        recorder=recorder,
+        panel_sync=panel_sync,
+        runs=runs,
+        clock=clock,
+        connect=connect,
+    )
     return App(
         paths=paths,
         session=session,
@@ -289,9 +312,7 @@ def build_app(
         clock=clock,
         account=account,
         refresher=refresher,
-        panel_sync=PanelSync(
-            refresher=refresher, registry=registry, runs=runs, clock=clock, connect=connect
-        ),
+        panel_sync=panel_sync,
         connect=connect,
         installs=installs,
         downloads=downloads,
@@ -302,4 +323,82 @@ def build_app(
         firmware=firmware,
         selection=SelectionService(settings=settings),
         artwork=ArtworkService(catalog=catalog, connect=connect, covers=PillowCoverFetcher),
+        bulk_import=bulk_import,
+    )
+
+
+def _cli_main(args: list[str]) -> int:
+    """``romdeck.cli.main``, imported when a forked helper runs it (the CLI imports us)."""
+    from romdeck.cli import main
+
+    return main(args)
+
+
+def _bulk_import(
+    paths: Paths,
+    *,
+    home: Path,
+    registry: SqliteRegistry,
+    refresher: LibraryRefresher,
+    recorder: RefreshRecorder,
+    panel_sync: PanelSync,
+    runs: SqliteSyncRunLog,
+    clock: SystemClock,
+    connect: Callable[[], AiohttpRommClient],
+) -> BulkImport:
+    """The bulk import and its helper. ``$ROMDECK_HELPER_MODE`` (``subprocess``/``fork``)
+    overrides how the helper is started (tests; the default picks by interpreter)."""
+    locks = paths.data_dir / "locks"
+    wanted = os.environ.get("ROMDECK_HELPER_MODE", "")
+    mode: Mode = "fork" if wanted == "fork" else "subprocess" if wanted == "subprocess" else "auto"
+    launcher = DetachedHelperLauncher(
+        PLUGIN_ROOT, paths.data_dir / "bulk-import.log", entry=_cli_main, mode=mode
+    )
+
+    def locator(steam_dir: str) -> SteamLocator:
+        return SteamLocator(Path(steam_dir) if steam_dir else None, home=home)
+
+    def proc(job: BulkJob) -> ProcSteamProcess:
+        return ProcSteamProcess(Path(job.proc_root or "/proc"), steam_root=None)
+
+    def file_sync(job: BulkJob, refresh: LibraryRefresh, view: ShortcutRegistry) -> FileSync:
+        steam = locator(job.steam_dir)
+        return FileSync(
+            FileSyncDeps(
+                refresher=refresh,
+                registry=view,
+                shortcuts=VdfShortcutFile(steam, lock_dir=locks),
+                grid=FileGridArtwork(steam.root()),
+                steam=proc(job),
+                clock=clock,
+                collections=JsonCloudCollections(steam, lock_dir=locks),
+                runs=runs,
+            )
+        )
+
+    def helper_args(job_id: str) -> list[str]:
+        shared = paths.data_dir == paths.settings_dir
+        return [*(["--data-dir", str(paths.data_dir)] if shared else []), "bulk-import", job_id]
+
+    def covers(api: RommCatalogApi) -> CachedCoverFetcher:
+        return CachedCoverFetcher(PillowCoverFetcher(api), paths.data_dir / "bulk-covers")
+
+    return BulkImport(
+        BulkImportDeps(
+            jobs=JsonBulkJobFile(paths.data_dir / "bulk-import.json"),
+            launcher=launcher,
+            clock=clock,
+            registry=registry,
+            refresher=refresher,
+            panel_user=PANEL_USER,
+            last_refresh=lambda: recorder.last,
+            plan_pending=lambda: panel_sync.state.remaining if panel_sync.state.running else 0,
+            stop_panel_sync=panel_sync.cancel,
+            connect=connect,
+            covers=covers,
+            steam_users=lambda steam_dir: locator(steam_dir).users(),
+            steam=proc,
+            file_sync=file_sync,
+            helper_args=helper_args,
+        )
     )

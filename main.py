@@ -31,6 +31,7 @@ from romdeck.domain.models import (
 from romdeck.domain.plan import needs_artwork
 from romdeck.domain.settings import Settings
 from romdeck.errors import ErrorCode, InvalidInputError, RomDeckError
+from romdeck.services.bulk_import import job_json
 from romdeck.services.firmware import fetch_json, platform_json
 from romdeck.services.panel_sync import Chunk, ChunkResult
 
@@ -383,3 +384,19 @@ class Plugin:
     async def delete_firmware(self, path: str, force: bool) -> dict[str, Any]:
         deleted = await self._app().firmware.delete(str(path), force=bool(force))
         return {"path": deleted.path, "backup_path": deleted.backup_path or None}
+
+    @result
+    async def start_bulk_import(self, steam_user: str) -> dict[str, Any]:
+        """Import the saved selection while Steam restarts: ``{job_id, count, state}``.
+
+        ``steam_user``: the signed-in Steam account id ("" = the only user on disk).
+        """
+        app = self._app()
+        job = await app.bulk_import.start(str(steam_user or ""), app.settings.load().selection)
+        return {"job_id": job.job_id, "count": job.count, "state": job.state.value}
+
+    @result
+    async def get_bulk_import(self) -> dict[str, Any]:
+        """The last bulk import (``services.bulk_import.job_json``) and the pending adds."""
+        bulk = self._app().bulk_import
+        return dict(job_json(await bulk.status(), await bulk.pending_adds()))

@@ -97,6 +97,7 @@ def _guess(name: str, annotation: Any, url: str) -> Any:
         "patch": {},
         "results": [],
         "file_names": [],
+        "steam_user": "1",
     }
     if name in by_name:
         return by_name[name]
