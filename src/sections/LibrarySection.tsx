@@ -3,6 +3,7 @@ import { ButtonItem, PanelSection, PanelSectionRow, ProgressBarWithInfo, Spinner
 import type { BackendError, Collection, Platform, SyncProgress } from "../backend";
 import { errorWords } from "../format";
 import type { ApplyProgress, ApplyResult } from "../steam/applier";
+import { BulkImportRows, type BulkImportRowsProps } from "./BulkImportRows";
 
 export interface LibrarySectionProps {
   platforms: Platform[] | null;
@@ -19,6 +20,8 @@ export interface LibrarySectionProps {
   applying: boolean;
   applied: ApplyProgress | null;
   applyResult: ApplyResult | null;
+  /** The bulk import (offer, progress, last result); left out: no bulk import rows. */
+  bulk?: BulkImportRowsProps;
 }
 
 const SUMMARY_FIELDS: [key: string, words: string][] = [
@@ -111,6 +114,7 @@ export function LibrarySection(props: LibrarySectionProps) {
           </PanelSectionRow>
         </>
       )}
+      {props.bulk && <BulkImportRows {...props.bulk} />}
       {!running && progress?.summary && (
         <PanelSectionRow>
           <div aria-label="last sync">Last sync: {summaryWords(progress.summary)}</div>
