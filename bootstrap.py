@@ -328,7 +328,7 @@ def build_app(
 
 
 def _cli_main(args: list[str]) -> int:
-    """``romdeck.cli.main``, imported when a forked helper runs it (the CLI imports us)."""
+    """``romdeck.cli.main``, imported when the spawned helper runs it (the CLI imports us)."""
     from romdeck.cli import main
 
     return main(args)
@@ -346,11 +346,13 @@ def _bulk_import(
     clock: SystemClock,
     connect: Callable[[], AiohttpRommClient],
 ) -> BulkImport:
-    """The bulk import and its helper. ``$ROMDECK_HELPER_MODE`` (``subprocess``/``fork``)
+    """The bulk import and its helper. ``$ROMDECK_HELPER_MODE`` (``subprocess``/``spawn``)
     overrides how the helper is started (tests; the default picks by interpreter)."""
     locks = paths.data_dir / "locks"
     wanted = os.environ.get("ROMDECK_HELPER_MODE", "")
-    mode: Mode = "fork" if wanted == "fork" else "subprocess" if wanted == "subprocess" else "auto"
+    mode: Mode = (
+        "spawn" if wanted == "spawn" else "subprocess" if wanted == "subprocess" else "auto"
+    )
     launcher = DetachedHelperLauncher(
         PLUGIN_ROOT, paths.data_dir / "bulk-import.log", entry=_cli_main, mode=mode
     )

@@ -300,3 +300,33 @@ async def test_a_damaged_job_record_reads_as_a_failed_job_not_as_none(tmp_path: 
     job = await JsonBulkJobFile(record).load()
     assert job is not None and job.state is BulkState.FAILED and "damaged" in job.message
     assert record.read_text() == '{"job_id": "1", "state": "writ', "left in place"
+
+
+async def test_inside_decky_the_helper_is_spawned_detached_and_runs_the_same_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_romm: FakeRommServer, steam
+):
+    """Decky's Python is a frozen binary (no ``python -m``): the helper is spawned through
+    ``multiprocessing`` from a middle process that leaves, in a session of its own, and
+    runs ``romdeck.cli.main``."""
+    steam_root, proc = steam
+    monkeypatch.setenv("ROMDECK_HELPER_MODE", "spawn")
+    plugin = await _plugin(monkeypatch, tmp_path / "forked")
+    try:
+        await _signed_in_at_apply(plugin, fake_romm)
+        await _start(plugin, steam_root, proc)
+        await _wait_for(plugin, {"waiting_for_steam_exit"})
+        runtime = Path(os.environ["DECKY_PLUGIN_RUNTIME_DIR"])
+        job = await JsonBulkJobFile(runtime / "bulk-import.json").load()
+        assert job is not None and job.pid not in (0, os.getpid())
+        assert os.getsid(job.pid) != os.getsid(0), "a session of its own"
+        stat = await asyncio.to_thread(Path(f"/proc/{job.pid}/stat").read_text)
+        assert stat.rpartition(")")[2].split()[1] != str(os.getpid()), "not our child"
+
+        proc.exit_steam()
+        done = await _wait_for(plugin, {"done", "failed", "timed_out"}, within=120)
+
+        assert done["state"] == "done", done
+        assert done["counts"]["added"] == N_ROMS
+        assert len(await _entries(plugin)) == N_ROMS
+    finally:
+        await plugin._unload()

@@ -10,21 +10,24 @@ How it runs, by where we are:
   ``PYTHONPATH``, stdin closed, output appended to a log file.
 * **Decky Loader** (a PyInstaller one-file binary: ``sys.frozen`` is set and
   ``sys.executable`` is the loader itself, not a Python; the system ``python3`` is
-  another version without aiohttp or our cp311 wheels): the plugin process forks twice
-  (the same way Decky itself starts each plugin with ``multiprocessing``'s fork), the
-  grandchild starts a new session, closes every inherited descriptor but stdio, and
-  runs the same CLI entry point, ``romdeck.cli.main(args)``, in the interpreter it
-  already has; it never returns into the plugin's code (``os._exit``). The middle
-  process exits at once and is reaped, so no zombie is left and the helper is
-  re-parented to init, out of reach of Decky's SIGKILL of the plugin process.
+  another version without aiohttp or our cp311 wheels, so ``python3 -m romdeck`` cannot
+  run there): the plugin forks a short-lived middle process, which starts a new session
+  and starts the helper with ``multiprocessing``'s *spawn* method, then leaves at once
+  (``os._exit``, reaped by the plugin). Spawn runs ``sys.executable`` as a fresh
+  interpreter; Decky's entry point calls ``multiprocessing.freeze_support()``, which is
+  what lets a frozen binary act as that interpreter. The helper runs the same CLI entry
+  point, ``romdeck.cli.main(args)``. It is re-parented to init, outside the plugin's
+  process (Decky SIGKILLs that on stop) and in its own session. A plain fork without
+  exec is not used: the copied SQLite library state makes the helper's own database
+  connection fail ("locking protocol").
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -33,7 +36,7 @@ from typing import Literal
 
 from romdeck.errors import StateError
 
-Mode = Literal["auto", "subprocess", "fork"]
+Mode = Literal["auto", "subprocess", "spawn"]
 
 
 class DetachedHelperLauncher:
@@ -43,9 +46,10 @@ class DetachedHelperLauncher:
         plugin_root: the folder holding ``bootstrap.py`` and ``py_modules/``.
         log_path: where the helper's stdout and stderr are appended.
         entry: the CLI's ``main(argv) -> exit code`` (``romdeck.cli.main``), which the
-            forked helper runs; given by bootstrap (adapters sit below the CLI).
-        mode: ``subprocess`` or ``fork`` (see the module docstring); ``auto`` picks
-            ``fork`` inside a frozen interpreter (Decky) and ``subprocess`` otherwise.
+            spawned helper runs; a module-level function (it is pickled by name), given
+            by bootstrap (adapters sit below the CLI).
+        mode: ``subprocess`` or ``spawn`` (see the module docstring); ``auto`` picks
+            ``spawn`` inside a frozen interpreter (Decky) and ``subprocess`` otherwise.
     """
 
     def __init__(
@@ -62,10 +66,10 @@ class DetachedHelperLauncher:
         self._children: dict[int, subprocess.Popen[bytes]] = {}
 
     @property
-    def mode(self) -> Literal["subprocess", "fork"]:
+    def mode(self) -> Literal["subprocess", "spawn"]:
         if self._mode != "auto":
             return self._mode
-        return "fork" if getattr(sys, "frozen", False) else "subprocess"
+        return "spawn" if getattr(sys, "frozen", False) else "subprocess"
 
     async def start(self, args: Sequence[str]) -> int:
         """Start ``romdeck <args>`` detached; returns its process id.
@@ -74,7 +78,7 @@ class DetachedHelperLauncher:
         fork or exec refused).
         """
         try:
-            if self.mode == "fork":
+            if self.mode == "spawn":
                 return await asyncio.to_thread(self._fork, list(args))
             return await asyncio.to_thread(self._spawn, list(args))
         except OSError as err:
@@ -123,19 +127,17 @@ class DetachedHelperLauncher:
 
     def _fork(self, args: list[str]) -> int:
         self._log.parent.mkdir(parents=True, exist_ok=True)
-        log_fd = os.open(self._log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         read_end, write_end = os.pipe()
         try:
             middle = os.fork()
             if middle == 0:  # the middle process: fork the helper, report its pid, exit
-                _become_helper(self._entry, args, log_fd, read_end, write_end)
+                _become_helper(self._entry, args, str(self._log), read_end, write_end)
             os.close(write_end)
             with os.fdopen(read_end, "rb") as pipe:
                 read_end = -1
                 reported = pipe.read()
             os.waitpid(middle, 0)
         finally:
-            os.close(log_fd)
             with contextlib.suppress(OSError):
                 os.close(write_end)
             if read_end >= 0:
@@ -147,55 +149,42 @@ class DetachedHelperLauncher:
 
 
 def _become_helper(
-    entry: Callable[[list[str]], int], args: list[str], log_fd: int, read_end: int, write_end: int
+    entry: Callable[[list[str]], int], args: list[str], log: str, read_end: int, write_end: int
 ) -> None:
-    """In the middle process: never returns."""
+    """In the middle process: spawn the helper, report its pid and leave at once
+    (``os._exit``: none of the plugin's exit handlers run). Never returns."""
     code = 1
     try:
         os.close(read_end)
         os.setsid()
-        helper = os.fork()
-        if helper != 0:
-            os.write(write_end, str(helper).encode("ascii"))
-            code = 0
-        else:
-            os.close(write_end)
-            code = _run_helper(entry, args, log_fd)
+        context = multiprocessing.get_context("spawn")
+        helper = context.Process(target=_run_helper, args=(entry, args, log), daemon=False)
+        helper.start()
+        os.write(write_end, str(helper.pid).encode("ascii"))
+        code = 0
     finally:
         os._exit(code)
 
 
-def _run_helper(entry: Callable[[list[str]], int], args: list[str], log_fd: int) -> int:
-    """In the helper: plain stdio, no inherited descriptors or signal handlers, then the CLI."""
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
+def _run_helper(entry: Callable[[list[str]], int], args: list[str], log: str) -> None:
+    """In the helper (a fresh interpreter): stdio to the log, then the CLI; exits with its code."""
+    log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
-    os.closerange(3, _max_fd())
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
-        signal.signal(sig, signal.SIG_DFL)
-    with contextlib.suppress(ValueError, OSError):
-        signal.set_wakeup_fd(-1)
-    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - lives as long as the process
-    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - the process's stdio
     sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    code = 1
     try:
-        return entry(args)
+        code = entry(args)
     except SystemExit as exit_:
-        return exit_.code if isinstance(exit_.code, int) else 1
+        code = exit_.code if isinstance(exit_.code, int) else 1
     except BaseException:  # the helper must end, with the trace in its log
         import traceback
 
         traceback.print_exc()
-        return 1
     finally:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()
-
-
-def _max_fd() -> int:
-    try:
-        return int(os.sysconf("SC_OPEN_MAX"))
-    except (OSError, ValueError):
-        return 4096
+        os._exit(code)
