@@ -463,6 +463,8 @@ export interface BulkImport {
   failures: string[];
   started_at: string | null;
   finished_at: string | null;
+  /** Seconds from Steam gone to everything written (the window Steam had to stay shut). */
+  write_seconds?: number;
   /** Shortcuts the sync waiting for the panel would still create (0 when none waits). */
   pending_adds: number;
 }

@@ -60,6 +60,7 @@ class BulkJob:
     process id (0 until started). ``steam_dir``/``proc_root``: overrides of the Steam
     folder and the process table (tests); empty means the defaults. Times are ISO 8601
     UTC strings, empty until reached. ``failures``: the failure texts, at most 20.
+    ``write_seconds``: see the field.
     """
 
     job_id: str
@@ -77,6 +78,8 @@ class BulkJob:
     finished_at: str = ""
     steam_dir: str = ""
     proc_root: str = ""
+    write_seconds: float = 0.0
+    """Seconds from seeing Steam gone to everything written (the window Steam must stay shut)."""
 
 
 MAX_FAILURES_KEPT = 20

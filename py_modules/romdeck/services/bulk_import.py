@@ -316,13 +316,15 @@ class BulkImport:
                 f"Steam did not close within {job.wait_seconds:g} seconds, so nothing was "
                 "written. Start the import again and let Steam restart.",
             )
+        began = deps.clock.monotonic()
         job = replace(job, state=BulkState.WRITING, message=f"Writing {count} games")
         await deps.jobs.save(job)
         sync = deps.file_sync(
             job, PreparedRefresh(refresh), RegistryView(deps.registry, deps.panel_user)
         )
         summary = await sync.run(api, covers, selection, steam_users=[job.steam_user])
-        return self._done(job, summary)
+        done = self._done(job, summary)
+        return replace(done, write_seconds=round(deps.clock.monotonic() - began, 3))
 
     async def _prefetch(self, covers: CoverCache, paths: Sequence[str]) -> None:
         """Fetch covers into the cache while Steam runs; a failure is left for the write
@@ -402,5 +404,6 @@ def job_json(job: BulkJob, pending_adds: int) -> Mapping[str, object]:
         "failures": list(job.failures),
         "started_at": job.started_at or None,
         "finished_at": job.finished_at or None,
+        "write_seconds": job.write_seconds,
         "pending_adds": pending_adds,
     }

@@ -90,4 +90,5 @@ def _from_json(data: Any) -> BulkJob:
         finished_at=str(data.get("finished_at") or ""),
         steam_dir=str(data.get("steam_dir") or ""),
         proc_root=str(data.get("proc_root") or ""),
+        write_seconds=float(data.get("write_seconds") or 0.0),
     )
