@@ -330,3 +330,47 @@ async def test_inside_decky_the_helper_is_spawned_detached_and_runs_the_same_cli
         assert len(await _entries(plugin)) == N_ROMS
     finally:
         await plugin._unload()
+
+
+class _GoneOnce:
+    """A Steam check that reports Steam gone: the wait ends, while the process table the
+    write checks still shows Steam (it started again in between)."""
+
+    def is_running(self) -> bool:
+        return False
+
+
+async def test_steam_back_before_the_write_gets_nothing_written_and_says_so(
+    bulk_plugin: Any, fake_romm: FakeRommServer, steam
+):
+    from dataclasses import replace
+
+    from romdeck.domain.bulk_import import BulkJob
+    from romdeck.services.bulk_import import BulkImport
+
+    steam_root, proc = steam
+    before = {p: p.read_bytes() for p in (steam_root / "userdata").rglob("*") if p.is_file()}
+    await _signed_in_at_apply(bulk_plugin, fake_romm)
+    app = bulk_plugin._app()
+    deps = app.bulk_import._deps  # the real wiring, but for the wait's view of Steam
+    bulk = BulkImport(replace(deps, steam=lambda job: _GoneOnce()))
+    selection = app.settings.load().selection
+    await deps.jobs.save(
+        BulkJob(
+            job_id="j1",
+            state=BulkState.PREPARING,
+            steam_user=USER,
+            platform_ids=tuple(sorted(selection.platform_ids)),
+            steam_dir=str(steam_root),
+            proc_root=str(proc.root),
+        )
+    )
+
+    job = await bulk.run_job("j1", os.getpid())
+
+    assert job.state is BulkState.FAILED
+    assert "Steam started again" in job.message and "nothing was written" in job.message
+    after = {p: p.read_bytes() for p in (steam_root / "userdata").rglob("*") if p.is_file()}
+    assert after == before
+    assert await _entries(bulk_plugin) == {}
+    assert (await ok(bulk_plugin.get_bulk_import()))["state"] == "failed"
