@@ -374,3 +374,14 @@ async def test_steam_back_before_the_write_gets_nothing_written_and_says_so(
     assert after == before
     assert await _entries(bulk_plugin) == {}
     assert (await ok(bulk_plugin.get_bulk_import()))["state"] == "failed"
+
+
+def test_the_helper_command_refuses_a_job_that_is_not_waiting(tmp_path: Path):
+    import io
+
+    from romdeck.cli import main
+
+    err = io.StringIO()
+    code = main(["--data-dir", str(tmp_path), "bulk-import", "no-such-job"], io.StringIO(), err)
+    assert code == 1
+    assert "No bulk import 'no-such-job' is waiting to run." in err.getvalue()
