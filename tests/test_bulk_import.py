@@ -385,3 +385,23 @@ def test_the_helper_command_refuses_a_job_that_is_not_waiting(tmp_path: Path):
     code = main(["--data-dir", str(tmp_path), "bulk-import", "no-such-job"], io.StringIO(), err)
     assert code == 1
     assert "No bulk import 'no-such-job' is waiting to run." in err.getvalue()
+
+
+async def test_a_job_whose_helper_never_ran_does_not_block_the_next_one(
+    bulk_plugin: Any, fake_romm: FakeRommServer, steam
+):
+    from romdeck.domain.bulk_import import BulkJob
+
+    steam_root, proc = steam
+    runtime = Path(os.environ["DECKY_PLUGIN_RUNTIME_DIR"])
+    await JsonBulkJobFile(runtime / "bulk-import.json").save(
+        BulkJob(job_id="old", state=BulkState.PREPARING, steam_user=USER)
+    )  # left by a plugin that stopped before its helper ran
+
+    stale = await ok(bulk_plugin.get_bulk_import())
+
+    assert stale["state"] == "failed" and "never started" in stale["message"]
+    await _signed_in_at_apply(bulk_plugin, fake_romm)
+    job = await _start(bulk_plugin, steam_root, proc, wait=1.0)
+    assert job.job_id != "old"
+    assert (await _wait_for(bulk_plugin, {"timed_out", "failed"}))["state"] == "timed_out"

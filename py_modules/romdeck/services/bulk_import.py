@@ -227,6 +227,7 @@ class BulkImport:
             proc_root=proc_root,
         )
         await deps.stop_panel_sync()
+        self._launched[job_id] = 0  # ours, starting: not "a helper that never started"
         await deps.jobs.save(job)
         try:
             pid = await deps.launcher.start(deps.helper_args(job_id))
@@ -239,8 +240,8 @@ class BulkImport:
     async def status(self) -> BulkJob:
         """The last job as recorded (``idle`` when there was none).
 
-        A job that is not final while its helper no longer runs is recorded and reported
-        as ``failed`` (the helper was killed or crashed; what it wrote is consistent).
+        A job that is not final while its helper no longer runs (killed, crashed, or never
+        started) is recorded and reported as ``failed``; what it wrote is consistent.
         """
         deps = self._deps
         job = await deps.jobs.load()
@@ -249,17 +250,21 @@ class BulkImport:
         if job.state.final:
             return job
         pid = job.pid or self._launched.get(job.job_id, 0)
-        if pid and not deps.launcher.is_alive(pid):
-            again = await deps.jobs.load()  # it may have finished between the two reads
-            if again is not None and again.state.final:
-                return again
-            job = self._ended(
-                job,
-                BulkState.FAILED,
-                "The import helper stopped before finishing; see bulk-import.log. "
-                "Sync again to finish the import.",
-            )
-            await deps.jobs.save(job)
+        # Not started by this process and never recorded by its helper: the plugin
+        # restarted after a start whose helper died before it ran.
+        never_ran = not pid and job.job_id not in self._launched
+        if not never_ran and not (pid and not deps.launcher.is_alive(pid)):
+            return job
+        again = await deps.jobs.load()  # it may have moved on between the two reads
+        if again is not None and (again.state.final or again.pid != job.pid):
+            return again
+        words = (
+            "The import helper never started."
+            if never_ran
+            else "The import helper stopped before finishing; see bulk-import.log."
+        )
+        job = self._ended(job, BulkState.FAILED, words + " Sync again to finish the import.")
+        await deps.jobs.save(job)
         return job
 
     async def run_job(self, job_id: str, pid: int) -> BulkJob:
