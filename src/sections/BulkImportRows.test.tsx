@@ -59,3 +59,30 @@ describe("BulkImportRows", () => {
     expect(screen.getByRole("alert").textContent).toContain("nothing was written");
   });
 });
+
+describe("LibrarySection with a bulk import", () => {
+  it("keeps Sync disabled while an import runs, and shows the import in the section", async () => {
+    const { LibrarySection } = await import("./LibrarySection");
+    const bulk = { ...idle, state: "preparing" as const, message: "Preparing the import" };
+    render(
+      <LibrarySection
+        platforms={[{ id: 1, slug: "snes", name: "SNES", rom_count: 12, selected: true }]}
+        collections={[]}
+        loading={false}
+        error={null}
+        onToggle={vi.fn()}
+        progress={null}
+        syncError={null}
+        starting={false}
+        onSync={vi.fn()}
+        onCancel={vi.fn()}
+        applying={false}
+        applied={null}
+        applyResult={null}
+        bulk={props({ bulk })}
+      />,
+    );
+    expect((screen.getByText("Sync").closest("button") as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByLabelText("bulk import").textContent).toContain("Preparing the import");
+  });
+});

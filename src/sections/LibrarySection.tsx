@@ -70,6 +70,8 @@ export function LibrarySection(props: LibrarySectionProps) {
   const running = (progress?.running ?? false) || props.applying;
   const problem = props.syncError ?? props.error;
   const anySelected = [...(platforms ?? []), ...(collections ?? [])].some((i) => i.selected);
+  const bulkState = props.bulk?.bulk?.state;
+  const importing = bulkState === "preparing" || bulkState === "waiting_for_steam_exit" || bulkState === "writing";
   const stopReason = applyResult && applyResult.status !== "done" ? applyResult.message : null;
   const refused =
     applyResult && applyResult.status === "done" && applyResult.failed > 0
@@ -90,7 +92,11 @@ export function LibrarySection(props: LibrarySectionProps) {
       {platforms && <Choices items={platforms} kind="platform" onToggle={props.onToggle} />}
       {collections && collections.length > 0 && <Choices items={collections} kind="collection" onToggle={props.onToggle} />}
       <PanelSectionRow>
-        <ButtonItem layout="below" disabled={running || props.starting || !anySelected} onClick={props.onSync}>
+        <ButtonItem
+          layout="below"
+          disabled={running || importing || props.starting || !anySelected}
+          onClick={props.onSync}
+        >
           {running ? "Syncing…" : "Sync"}
         </ButtonItem>
       </PanelSectionRow>
