@@ -19,6 +19,7 @@ import aiohttp
 
 from romdeck import __version__
 from romdeck.adapters.clock import SystemClock
+from romdeck.adapters.detached_helper import DetachedHelperLauncher, Mode
 from romdeck.adapters.emulation.core_info import CoreInfoFolders
 from romdeck.adapters.emulation.save_locator import RetroArchSaveLocator
 from romdeck.adapters.emulation.target import EmulationTargetReader
@@ -35,6 +36,7 @@ from romdeck.adapters.files.save_files import LocalSaveFiles
 from romdeck.adapters.launch_socket import UnixSocketLaunchServer
 from romdeck.adapters.romm.auth import AiohttpRommAuth
 from romdeck.adapters.romm.catalog import AiohttpRommClient
+from romdeck.adapters.romm.cover_cache import CachedCoverFetcher
 from romdeck.adapters.romm.covers import PillowCoverFetcher
 from romdeck.adapters.romm.current_saves import CurrentRommSaves
 from romdeck.adapters.romm.firmware import AiohttpRommFirmware
@@ -43,6 +45,7 @@ from romdeck.adapters.steam.grid import FileGridArtwork
 from romdeck.adapters.steam.locator import SteamLocator
 from romdeck.adapters.steam.process import ProcSteamProcess
 from romdeck.adapters.steam.shortcuts_file import VdfShortcutFile
+from romdeck.adapters.store.bulk_jobs import JsonBulkJobFile
 from romdeck.adapters.store.catalog import SqliteCatalog
 from romdeck.adapters.store.database import SqliteDatabase
 from romdeck.adapters.store.firmware_files import SqliteFirmwarePlacements
@@ -51,18 +54,21 @@ from romdeck.adapters.store.registry import SqliteRegistry
 from romdeck.adapters.store.saves import SqliteSaveStore
 from romdeck.adapters.store.settings_json import JsonSettingsStore
 from romdeck.adapters.store.sync_runs import SqliteSyncRunLog
+from romdeck.domain.bulk_import import BulkJob
 from romdeck.domain.downloads import DownloadStatus
 from romdeck.domain.layout import PlayTarget
 from romdeck.errors import NotConfiguredError
 from romdeck.services.account import AccountService
 from romdeck.services.artwork import ArtworkService
+from romdeck.services.bulk_import import BulkImport, BulkImportDeps, RefreshRecorder
 from romdeck.services.downloads import DownloadService
 from romdeck.services.file_sync import FileSync, FileSyncDeps
 from romdeck.services.firmware import FirmwareDeps, FirmwareService
 from romdeck.services.installer import DownloadDeps, Installer
 from romdeck.services.launch import LaunchService
 from romdeck.services.library import LibraryRefresher
-from romdeck.services.panel_sync import PanelSync
+from romdeck.services.panel_sync import PANEL_USER, PanelSync
+from romdeck.services.protocols import LibraryRefresh, RommCatalogApi, ShortcutRegistry
 from romdeck.services.saves import SaveConfig, SaveService, SaveSessionListener, SyncReport
 from romdeck.services.selection import SelectionService
 from romdeck.services.settings_service import SettingsService
@@ -164,6 +170,8 @@ class App:
     """Save sync with RomM (before launch, after exit, pending retries, conflicts, backups)."""
     pending_saves: PendingSaves
     """The retry of pending save syncs started with the backend, and its recorded result."""
+    bulk_import: BulkImport
+    """Imports past Steam's per-session budget while Steam restarts (a detached helper)."""
 
     def covers(self, client: AiohttpRommClient) -> PillowCoverFetcher:
         """Cover art fetched through ``client`` and converted to PNG."""
@@ -349,6 +357,21 @@ def build_app(
             clock=clock,
         )
     )
+    recorder = RefreshRecorder(refresher)
+    panel_sync = PanelSync(
+        refresher=recorder, registry=registry, runs=runs, clock=clock, connect=connect
+    )
+    bulk_import = _bulk_import(
+        paths,
+        home=home or user_home(),
+        registry=registry,
+        refresher=refresher,
+        recorder=recorder,
+        panel_sync=panel_sync,
+        runs=runs,
+        clock=clock,
+        connect=connect,
+    )
     return App(
         paths=paths,
         session=session,
@@ -360,9 +383,7 @@ def build_app(
         clock=clock,
         account=account,
         refresher=refresher,
-        panel_sync=PanelSync(
-            refresher=refresher, registry=registry, runs=runs, clock=clock, connect=connect
-        ),
+        panel_sync=panel_sync,
         connect=connect,
         installs=installs,
         downloads=downloads,
@@ -375,6 +396,7 @@ def build_app(
         artwork=ArtworkService(catalog=catalog, connect=connect, covers=PillowCoverFetcher),
         saves=saves,
         pending_saves=PendingSaves(saves, PendingSaveQueue(paths.data_dir / "pending_saves.jsonl")),
+        bulk_import=bulk_import,
     )
 
 
@@ -387,10 +409,10 @@ def _save_service(
     play_target: Callable[[], PlayTarget],
     home: Path,
 ) -> SaveService:
-    # ``play_target`` blocks (the save locator calls it in its worker thread).
     """The saves service: RomM for the connection saved at each call, the target's own
-    ``retroarch.cfg``, kept copies under ``<data>/saves/{backups,conflicts}``, this host's
-    name for the RomM device; syncs only while ``settings.saves.sync`` is on."""
+    ``retroarch.cfg`` (``play_target`` blocks: the save locator calls it in its worker
+    thread), kept copies under ``<data>/saves/{backups,conflicts}``, this host's name for
+    the RomM device; syncs only while ``settings.saves.sync`` is on."""
     host = socket.gethostname() or "steamdeck"
     device_name = f"RomDeck on {host}"  # as the sign-in names it (_device_identity)
     return SaveService(
@@ -403,4 +425,83 @@ def _save_service(
         clock=SystemClock(),
         config=SaveConfig(hostname=host, device_name=device_name),
         enabled=lambda: settings.load().saves.sync,
+    )
+
+
+def _cli_main(args: list[str]) -> int:
+    """``romdeck.cli.main``, imported when the spawned helper runs it (the CLI imports us)."""
+    from romdeck.cli import main
+
+    return main(args)
+
+
+def _bulk_import(
+    paths: Paths,
+    *,
+    home: Path,
+    registry: SqliteRegistry,
+    refresher: LibraryRefresher,
+    recorder: RefreshRecorder,
+    panel_sync: PanelSync,
+    runs: SqliteSyncRunLog,
+    clock: SystemClock,
+    connect: Callable[[], AiohttpRommClient],
+) -> BulkImport:
+    """The bulk import and its helper. ``$ROMDECK_HELPER_MODE`` (``subprocess``/``spawn``)
+    overrides how the helper is started (tests; the default picks by interpreter)."""
+    locks = paths.data_dir / "locks"
+    wanted = os.environ.get("ROMDECK_HELPER_MODE", "")
+    mode: Mode = (
+        "spawn" if wanted == "spawn" else "subprocess" if wanted == "subprocess" else "auto"
+    )
+    launcher = DetachedHelperLauncher(
+        PLUGIN_ROOT, paths.data_dir / "bulk-import.log", entry=_cli_main, mode=mode
+    )
+
+    def locator(steam_dir: str) -> SteamLocator:
+        return SteamLocator(Path(steam_dir) if steam_dir else None, home=home)
+
+    def proc(job: BulkJob) -> ProcSteamProcess:
+        return ProcSteamProcess(Path(job.proc_root or "/proc"), steam_root=None)
+
+    def file_sync(job: BulkJob, refresh: LibraryRefresh, view: ShortcutRegistry) -> FileSync:
+        steam = locator(job.steam_dir)
+        return FileSync(
+            FileSyncDeps(
+                refresher=refresh,
+                registry=view,
+                shortcuts=VdfShortcutFile(steam, lock_dir=locks),
+                grid=FileGridArtwork(steam.root()),
+                steam=proc(job),
+                clock=clock,
+                collections=JsonCloudCollections(steam, lock_dir=locks),
+                runs=runs,
+            )
+        )
+
+    def helper_args(job_id: str) -> list[str]:
+        shared = paths.data_dir == paths.settings_dir
+        return [*(["--data-dir", str(paths.data_dir)] if shared else []), "bulk-import", job_id]
+
+    def covers(api: RommCatalogApi) -> CachedCoverFetcher:
+        return CachedCoverFetcher(PillowCoverFetcher(api), paths.data_dir / "bulk-covers")
+
+    return BulkImport(
+        BulkImportDeps(
+            jobs=JsonBulkJobFile(paths.data_dir / "bulk-import.json"),
+            launcher=launcher,
+            clock=clock,
+            registry=registry,
+            refresher=refresher,
+            panel_user=PANEL_USER,
+            last_refresh=lambda: recorder.last,
+            plan_pending=lambda: panel_sync.state.remaining if panel_sync.state.running else 0,
+            stop_panel_sync=panel_sync.cancel,
+            connect=connect,
+            covers=covers,
+            steam_users=lambda steam_dir: locator(steam_dir).users(),
+            steam=proc,
+            file_sync=file_sync,
+            helper_args=helper_args,
+        )
     )

@@ -33,6 +33,7 @@ from romdeck.domain.save_records import Backup
 from romdeck.domain.save_status import GameSaveStatus
 from romdeck.domain.settings import Settings
 from romdeck.errors import ErrorCode, InvalidInputError, NotFoundError, RomDeckError
+from romdeck.services.bulk_import import job_json
 from romdeck.services.firmware import fetch_json, platform_json
 from romdeck.services.panel_sync import Chunk, ChunkResult
 
@@ -225,6 +226,7 @@ class Plugin:
             "configured": connection.configured,
             "url": connection.url,
             "server_version": await app.account.server_version(),
+            "username": await app.account.username(),
             "last_sync": await app.runs.last(),
             "sync_running": app.panel_sync.state.running,
         }
@@ -469,3 +471,19 @@ class Plugin:
         if not games:
             raise NotFoundError(f"ROM {rom_id} is not installed here.")
         return games[0]
+
+    @result
+    async def start_bulk_import(self, steam_user: str) -> dict[str, Any]:
+        """Import the saved selection while Steam restarts: ``{job_id, count, state}``.
+
+        ``steam_user``: the signed-in Steam account id ("" = the only user on disk).
+        """
+        app = self._app()
+        job = await app.bulk_import.start(str(steam_user or ""), app.settings.load().selection)
+        return {"job_id": job.job_id, "count": job.count, "state": job.state.value}
+
+    @result
+    async def get_bulk_import(self) -> dict[str, Any]:
+        """The last bulk import (``services.bulk_import.job_json``) and the pending adds."""
+        bulk = self._app().bulk_import
+        return dict(job_json(await bulk.status(), await bulk.pending_adds()))

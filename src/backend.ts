@@ -111,6 +111,8 @@ export interface Status {
   /** RomM base URL; empty when not configured. */
   url: string;
   server_version: string | null;
+  /** The signed-in RomM user (GET /api/users/me); null when signed out or unknown. */
+  username?: string | null;
   last_sync: SyncRun | null;
   sync_running: boolean;
 }
@@ -492,3 +494,43 @@ export const resolveSaveConflict = rpc<
 >("resolve_save_conflict");
 export const listSaveBackups = rpc<[romId: number], SaveBackup[]>("list_save_backups");
 export const restoreSaveBackup = rpc<[backupId: number], GameSaves>("restore_save_backup");
+/* ------------------------------------------------------------ bulk import */
+
+/** Where a bulk import is (`preparing` and the two after it run in the detached helper). */
+export type BulkImportState =
+  | "idle"
+  | "preparing"
+  | "waiting_for_steam_exit"
+  | "writing"
+  | "done"
+  | "failed"
+  | "timed_out";
+
+/** `get_bulk_import`: the last bulk import, read from its record (also after Steam restarted). */
+export interface BulkImport {
+  job_id: string | null;
+  state: BulkImportState;
+  /** In words: what it is doing, or how it ended. */
+  message: string;
+  /** Shortcuts the import adds (known once prepared). */
+  count: number;
+  counts: { added: number; updated: number; removed: number; covers: number; failed: number };
+  /** The first problems, in words (at most 20). */
+  failures: string[];
+  started_at: string | null;
+  finished_at: string | null;
+  /** Seconds from Steam gone to everything written (the window Steam had to stay shut). */
+  write_seconds?: number;
+  /** Shortcuts the sync waiting for the panel would still create (0 when none waits). */
+  pending_adds: number;
+}
+
+export interface BulkImportStarted {
+  job_id: string;
+  count: number;
+  state: BulkImportState;
+}
+
+/** `steamUser`: the Steam account id (userdata folder) to write; "" = the only user. */
+export const startBulkImport = rpc<[steamUser: string], BulkImportStarted>("start_bulk_import");
+export const getBulkImport = rpc<[], BulkImport>("get_bulk_import");

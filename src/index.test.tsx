@@ -34,6 +34,10 @@ function scriptConnected(): void {
   answerOk("get_free_space", { free_bytes: 1024 });
   answerOk("list_firmware", []);
   answerOk("list_saves", []);
+  answerOk("get_bulk_import", {
+    job_id: null, state: "idle", message: "", count: 0, failures: [], started_at: null, finished_at: null,
+    counts: { added: 0, updated: 0, removed: 0, covers: 0, failed: 0 }, pending_adds: 0,
+  });
   answerOk("get_settings", {
     emulation: { target: "auto", roms_root: null, templates: {} },
     tls: { verify: true, ca_file: null },

@@ -5,6 +5,7 @@ import { useEffect, useRef } from "react";
 import { type Download, EVENTS, listInstalled, queueDownloads } from "./backend";
 import { RomDeckIcon } from "./components/RomDeckIcon";
 import { useApplyPlan } from "./hooks/useApplyPlan";
+import { useBulkImport } from "./hooks/useBulkImport";
 import { useConnection } from "./hooks/useConnection";
 import { useDownloads, useInstalled } from "./hooks/useDownloads";
 import { useFirmware } from "./hooks/useFirmware";
@@ -25,7 +26,9 @@ import { type GameActionApps, startLaunchGate } from "./steam/launchGate";
 function Library({ onSyncEnded }: { onSyncEnded: () => void }) {
   const library = useLibrary();
   const sync = useSyncProgress();
-  const apply = useApplyPlan(sync.progress);
+  const bulk = useBulkImport(sync.progress);
+  // The chunked apply waits while a bulk import is decided, offered or under way.
+  const apply = useApplyPlan(bulk.hold ? null : sync.progress);
   const running = (sync.progress?.running ?? false) || apply.applying;
   const wasRunning = useRef(running);
   useEffect(() => {
@@ -53,6 +56,17 @@ function Library({ onSyncEnded }: { onSyncEnded: () => void }) {
       applying={apply.applying}
       applied={apply.live}
       applyResult={apply.result}
+      bulk={{
+        bulk: bulk.bulk,
+        offer: bulk.offer,
+        starting: bulk.starting,
+        error: bulk.error,
+        onStart: () => {
+          apply.cancel();
+          void bulk.start();
+        },
+        onDecline: bulk.decline,
+      }}
     />
   );
 }

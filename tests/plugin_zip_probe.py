@@ -99,6 +99,7 @@ def _guess(name: str, annotation: Any, url: str) -> Any:
         "file_names": [],
         "file_name": "Game.srm",
         "choice": "local",
+        "steam_user": "1",
     }
     if name in by_name:
         return by_name[name]

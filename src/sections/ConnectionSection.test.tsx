@@ -67,6 +67,14 @@ describe("ConnectionSection", () => {
     fireEvent.click(screen.getByText("Sign out"));
     expect(onLogout).toHaveBeenCalled();
   });
+
+  it("names the signed-in user, and no one when the backend does not know", () => {
+    const status = { ...signedOut, configured: true, url: "https://romm.lan", server_version: "4.1.0" };
+    const { rerender } = render(<ConnectionSection {...props({ status: { ...status, username: "alice" } })} />);
+    expect(screen.getByText("Signed in as alice")).toBeTruthy();
+    rerender(<ConnectionSection {...props({ status: { ...status, username: null } })} />);
+    expect(screen.queryByText(/Signed in as/)).toBeNull();
+  });
 });
 
 describe("useConnection device flow", () => {

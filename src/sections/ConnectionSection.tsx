@@ -135,6 +135,7 @@ export function ConnectionSection(props: ConnectionSectionProps) {
             <div>
               Connected to <b>{status.url}</b>
               {status.server_version && <div>RomM {status.server_version}</div>}
+              {status.username && <div>Signed in as {status.username}</div>}
             </div>
           </PanelSectionRow>
           <PanelSectionRow>

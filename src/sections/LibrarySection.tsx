@@ -3,6 +3,7 @@ import { ButtonItem, PanelSection, PanelSectionRow, ProgressBarWithInfo, Spinner
 import type { BackendError, Collection, Platform, SyncProgress } from "../backend";
 import { errorWords } from "../format";
 import type { ApplyProgress, ApplyResult } from "../steam/applier";
+import { BulkImportRows, type BulkImportRowsProps } from "./BulkImportRows";
 
 export interface LibrarySectionProps {
   platforms: Platform[] | null;
@@ -19,6 +20,8 @@ export interface LibrarySectionProps {
   applying: boolean;
   applied: ApplyProgress | null;
   applyResult: ApplyResult | null;
+  /** The bulk import (offer, progress, last result); left out: no bulk import rows. */
+  bulk?: BulkImportRowsProps;
 }
 
 const SUMMARY_FIELDS: [key: string, words: string][] = [
@@ -67,6 +70,8 @@ export function LibrarySection(props: LibrarySectionProps) {
   const running = (progress?.running ?? false) || props.applying;
   const problem = props.syncError ?? props.error;
   const anySelected = [...(platforms ?? []), ...(collections ?? [])].some((i) => i.selected);
+  const bulkState = props.bulk?.bulk?.state;
+  const importing = bulkState === "preparing" || bulkState === "waiting_for_steam_exit" || bulkState === "writing";
   const stopReason = applyResult && applyResult.status !== "done" ? applyResult.message : null;
   const refused =
     applyResult && applyResult.status === "done" && applyResult.failed > 0
@@ -87,7 +92,11 @@ export function LibrarySection(props: LibrarySectionProps) {
       {platforms && <Choices items={platforms} kind="platform" onToggle={props.onToggle} />}
       {collections && collections.length > 0 && <Choices items={collections} kind="collection" onToggle={props.onToggle} />}
       <PanelSectionRow>
-        <ButtonItem layout="below" disabled={running || props.starting || !anySelected} onClick={props.onSync}>
+        <ButtonItem
+          layout="below"
+          disabled={running || importing || props.starting || !anySelected}
+          onClick={props.onSync}
+        >
           {running ? "Syncing…" : "Sync"}
         </ButtonItem>
       </PanelSectionRow>
@@ -111,6 +120,7 @@ export function LibrarySection(props: LibrarySectionProps) {
           </PanelSectionRow>
         </>
       )}
+      {props.bulk && <BulkImportRows {...props.bulk} />}
       {!running && progress?.summary && (
         <PanelSectionRow>
           <div aria-label="last sync">Last sync: {summaryWords(progress.summary)}</div>

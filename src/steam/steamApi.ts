@@ -95,3 +95,30 @@ export function steamFromWindow(scope: unknown = globalThis): SteamEnv {
   }
   return { apps, collections: g.collectionStore, appStore: g.appStore };
 }
+
+/** `SteamClient.User`: the member the bulk import calls. */
+export interface SteamUserApi {
+  /** Quits Steam and starts it again (`force` false: Steam may ask to finish first). */
+  StartRestart(force: boolean): void;
+}
+
+/** What the bulk import needs of Steam: a restart, and whose library it is. */
+export interface SteamSession {
+  user: SteamUserApi;
+  /** The signed-in user's 64-bit SteamID as Steam's frontend holds it; "" when unknown. */
+  steamId64(): string;
+}
+
+interface SessionGlobals {
+  SteamClient?: { User?: SteamUserApi };
+  App?: { m_CurrentUser?: { strSteamID?: string } };
+}
+
+/** Steam's real `SteamClient.User` and `App.m_CurrentUser`. Throws outside Steam. */
+export function steamSessionFromWindow(scope: unknown = globalThis): SteamSession {
+  const g = scope as SessionGlobals;
+  const user = g.SteamClient?.User;
+  if (!user) throw new Error("Steam's client objects are not available (is this running inside Steam?).");
+  return { user, steamId64: () => g.App?.m_CurrentUser?.strSteamID ?? "" };
+}
+

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bootstrap import Paths, build_app
-from romdeck.cli import bios, library, play
+from romdeck.cli import bios, bulk, library, play
 from romdeck.cli import saves as saves_cli
 from romdeck.cli.progress import ProgressBar
 from romdeck.errors import (
@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     play.add_commands(sub)
     bios.add_commands(sub)
     saves_cli.add_commands(sub)
+    bulk.add_commands(sub)
     return parser
 
 
@@ -82,6 +83,8 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return await bios.run(app, args, out, bar)
         if args.command in ("saves", "settings"):
             return await saves_cli.run(app, args, out)
+        if args.command == "bulk-import":
+            return await bulk.run(app, args, out)
         return await play.run(app, args, out, err)
     finally:
         bar.close()

@@ -87,6 +87,7 @@ class AccountService:
         self._device_id = device_id
         self._pending: _PendingDevice | None = None
         self._server_version: str | None = None
+        self._username: str | None = None
 
     def _connection(self, url: str, verify_tls: bool, ca_file: str = "") -> Connection:
         current = self._settings.load().connection
@@ -119,6 +120,7 @@ class AccountService:
         )
         self._store(replace(connection, token=token))
         self._server_version = info.version
+        self._username = username
         warning = cleartext_password_warning(connection.url)
         if warning:
             _log.warning("%s", warning)
@@ -133,7 +135,7 @@ class AccountService:
             raise InvalidInputError("Paste a RomM client API token (it starts with rmm_).")
         connection = replace(self._connection(url, verify_tls, ca_file), token=token)
         info = await self._auth.heartbeat(connection)
-        await self._auth.check_token(connection)
+        self._username = await self._auth.check_token(connection)
         self._store(connection)
         self._server_version = info.version
         return info
@@ -155,6 +157,24 @@ class AccountService:
         except RomDeckError:
             return None
         return self._server_version
+
+    async def username(self) -> str | None:
+        """The signed-in RomM user's ``username``.
+
+        Served from memory once known (a password or token sign-in sets it); else one
+        ``GET /api/users/me`` with the saved token is tried. None when not signed in, the
+        token is rejected or the server cannot be reached (never raises for that).
+        """
+        if self._username is not None:
+            return self._username
+        connection = self._settings.load().connection
+        if not connection.configured:
+            return None
+        try:
+            self._username = await self._auth.check_token(connection)
+        except RomDeckError:
+            return None
+        return self._username
 
     async def test_connection(self, api: RommCatalogApi) -> tuple[ServerInfo, int]:
         """Check the saved connection: ``(heartbeat info, number of platforms)``.
@@ -205,6 +225,7 @@ class AccountService:
         if poll.status is DevicePollStatus.APPROVED:
             self._store(replace(pending.connection, token=poll.token))
             self._pending = None
+            self._username = None  # the approving user is learnt from GET /api/users/me
         elif poll.status in (DevicePollStatus.DENIED, DevicePollStatus.EXPIRED):
             self._pending = None
         return poll
@@ -230,3 +251,4 @@ class AccountService:
         """Forget the token (the URL and selection stay)."""
         settings = self._settings.load()
         self._settings.save(replace(settings, connection=replace(settings.connection, token="")))
+        self._username = None

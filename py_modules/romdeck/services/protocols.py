@@ -91,8 +91,8 @@ class RommAuthApi(Protocol):
         """Password grant then ``POST /api/client-tokens``; returns the raw ``rmm_`` token."""
         ...
 
-    async def check_token(self, connection: Connection) -> None:
-        """``GET /api/users/me`` with ``connection.token``; raises if rejected."""
+    async def check_token(self, connection: Connection) -> str:
+        """``GET /api/users/me`` with ``connection.token``: the ``username``; raises if rejected."""
         ...
 
     async def device_init(
@@ -320,4 +320,13 @@ class SteamCollectionStore(Protocol):
         """Make RomDeck's collections exactly ``collections`` (name → unsigned appids),
         leaving every other entry as it was; backed up and atomic. The report says
         ``no_cloud_storage`` where the file does not exist (older clients: tags only)."""
+        ...
+
+
+class PortraitFetcher(Protocol):
+    """Cover art small enough for one reply over Decky's bridge (the panel's portraits)."""
+
+    async def fetch_portrait(self, path: str) -> bytes:
+        """The cover at server-relative ``path`` as PNG, fitting Steam's 600×900 portrait
+        and Decky's ~1 MiB reply cap once base64-encoded."""
         ...

@@ -113,9 +113,7 @@ class SafeExtractor:
                 loop.call_soon_threadsafe(on_progress, progress)
 
         return await in_thread(
-            functools.partial(
-                self.extract, archive, target_dir, cancel=stop, on_progress=report
-            ),
+            functools.partial(self.extract, archive, target_dir, cancel=stop, on_progress=report),
             stop=stop,
         )
 

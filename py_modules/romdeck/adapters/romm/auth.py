@@ -89,13 +89,18 @@ class AiohttpRommAuth:
         )  # fmt: skip
         return parse.parse_raw_token(created)
 
-    async def check_token(self, connection: Connection) -> None:
-        """``GET /api/users/me`` with ``connection.token``; ``AuthRejectedError`` if rejected."""
+    async def check_token(self, connection: Connection) -> str:
+        """``GET /api/users/me`` with ``connection.token``: the signed-in ``username``.
+
+        Raises ``AuthRejectedError`` if the token is rejected, ``BadResponseError`` when the
+        reply has no ``username``.
+        """
         http = await self._http(connection)
-        await http.json(
+        data = await http.json(
             "GET", "/api/users/me", bearer=connection.token, scope="me.read",
             on_401=TOKEN_REJECTED,
         )  # fmt: skip
+        return parse.parse_username(data)
 
     async def device_init(
         self, connection: Connection, *, device_id: str, device_name: str

@@ -120,6 +120,11 @@ def parse_server_info(data: object) -> ServerInfo:
     return ServerInfo(version=_Obj(data, "heartbeat").child("SYSTEM").text("VERSION"))
 
 
+def parse_username(data: object) -> str:
+    """``GET /api/users/me`` -> the user's ``username``."""
+    return _Obj(data, "user").text("username")
+
+
 def parse_platforms(data: object) -> list[Platform]:
     """``GET /api/platforms`` -> platforms (``display_name`` falls back to custom, then name)."""
     return [_platform(item) for item in _objects(data, "platforms")]
