@@ -37,7 +37,7 @@ function scriptPanel(): void {
   answerOk("get_free_space", { free_bytes: 1024 });
   answerOk("list_firmware", []);
   answerOk("list_saves", []);
-  answerOk("get_settings", { emulation: { target: "auto", roms_root: null, templates: {} }, tls: { verify: true, ca_file: null } });
+  answerOk("get_settings", { emulation: { target: "auto", roms_root: null, templates: {} }, tls: { verify: true, ca_file: null }, saves: { sync: true, states: false } });
   answerOk("get_sync_progress", atApply);
   answerOk("get_bulk_import", offered);
 }
