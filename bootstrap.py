@@ -26,11 +26,14 @@ from romdeck.adapters.files.download import AiohttpDownloader
 from romdeck.adapters.files.extract import SafeExtractor
 from romdeck.adapters.files.hashing import FileHasher
 from romdeck.adapters.files.install_tree import LocalInstallTree
+from romdeck.adapters.files.pending_sessions import JsonlPendingSessions
 from romdeck.adapters.launch_socket import UnixSocketLaunchServer
 from romdeck.adapters.romm.auth import AiohttpRommAuth
 from romdeck.adapters.romm.catalog import AiohttpRommClient
 from romdeck.adapters.romm.covers import PillowCoverFetcher
 from romdeck.adapters.romm.firmware import AiohttpRommFirmware
+from romdeck.adapters.romm.play_sessions import AiohttpRommPlaySessions
+from romdeck.adapters.romm.saves import AiohttpRommSaves
 from romdeck.adapters.steam.cloud_collections import JsonCloudCollections
 from romdeck.adapters.steam.grid import FileGridArtwork
 from romdeck.adapters.steam.locator import SteamLocator
@@ -40,7 +43,9 @@ from romdeck.adapters.store.catalog import SqliteCatalog
 from romdeck.adapters.store.database import SqliteDatabase
 from romdeck.adapters.store.firmware_files import SqliteFirmwarePlacements
 from romdeck.adapters.store.installs import SqliteInstallStore
+from romdeck.adapters.store.play_sessions import SqlitePlaySessionOutbox
 from romdeck.adapters.store.registry import SqliteRegistry
+from romdeck.adapters.store.saves import SqliteSaveStore
 from romdeck.adapters.store.settings_json import JsonSettingsStore
 from romdeck.adapters.store.sync_runs import SqliteSyncRunLog
 from romdeck.domain.downloads import DownloadStatus
@@ -48,6 +53,7 @@ from romdeck.domain.layout import PlayTarget
 from romdeck.errors import NotConfiguredError
 from romdeck.services.account import AccountService
 from romdeck.services.artwork import ArtworkService
+from romdeck.services.devices import DeviceConfig, DeviceService
 from romdeck.services.downloads import DownloadService
 from romdeck.services.file_sync import FileSync, FileSyncDeps
 from romdeck.services.firmware import FirmwareDeps, FirmwareService
@@ -55,6 +61,7 @@ from romdeck.services.installer import DownloadDeps, Installer
 from romdeck.services.launch import LaunchService
 from romdeck.services.library import LibraryRefresher
 from romdeck.services.panel_sync import PanelSync
+from romdeck.services.playtime import PlaytimeDeps, PlaytimeService, PlaytimeSessionListener
 from romdeck.services.selection import SelectionService
 from romdeck.services.settings_service import SettingsService
 
@@ -148,6 +155,10 @@ class App:
     firmware: FirmwareService
     selection: SelectionService
     artwork: ArtworkService
+    devices: DeviceService
+    """This installation's RomM device (registered once, again when RomM lost it)."""
+    playtime: PlaytimeService
+    """Play sessions: outbox, delivery to RomM, totals per game."""
 
     def covers(self, client: AiohttpRommClient) -> PillowCoverFetcher:
         """Cover art fetched through ``client`` and converted to PNG."""
@@ -183,6 +194,7 @@ class App:
     async def close(self) -> None:
         """Stop background work, close the HTTP session and the database (well under 5 s)."""
         await self.launch_server.stop()
+        await self.playtime.close()
         await self.downloads.close()
         await self.panel_sync.close()
         await self.session.close()
@@ -242,6 +254,7 @@ def build_app(
 
     installs = SqliteInstallStore(db)
     tree = LocalInstallTree()
+    devices, playtime = _playtime(paths, session, settings, db, catalog, clock, connect)
     download_deps = DownloadDeps(
         connect=connect,
         downloader=AiohttpDownloader(session),
@@ -260,7 +273,9 @@ def build_app(
         downloads=downloads,
         probe=tree,
         target=play_target,
-        listeners=[downloads],  # uninstall refuses a game that is running
+        # playtime first: the session's row exists before any save upload starts;
+        # downloads: uninstall refuses a game that is running
+        listeners=[PlaytimeSessionListener(playtime), downloads],
     )
     downloader = AiohttpDownloader(session)
 
@@ -302,4 +317,44 @@ def build_app(
         firmware=firmware,
         selection=SelectionService(settings=settings),
         artwork=ArtworkService(catalog=catalog, connect=connect, covers=PillowCoverFetcher),
+        devices=devices,
+        playtime=playtime,
     )
+
+
+def _playtime(
+    paths: Paths,
+    session: aiohttp.ClientSession,
+    settings: JsonSettingsStore,
+    db: SqliteDatabase,
+    catalog: SqliteCatalog,
+    clock: SystemClock,
+    connect: Callable[[], AiohttpRommClient],
+) -> tuple[DeviceService, PlaytimeService]:
+    """The device service and the playtime service (outbox, pending file, RomM API)."""
+
+    def connect_devices() -> AiohttpRommSaves:
+        connect()  # raises NotConfiguredError when signed out
+        return AiohttpRommSaves(session, settings.load().connection)
+
+    def connect_sessions() -> AiohttpRommPlaySessions:
+        connect()
+        return AiohttpRommPlaySessions(session, settings.load().connection)
+
+    device_name, _ = _device_identity()
+    devices = DeviceService(
+        connect=connect_devices,
+        store=SqliteSaveStore(db),
+        config=DeviceConfig(hostname=socket.gethostname() or "steamdeck", name=device_name),
+    )
+    playtime = PlaytimeService(
+        PlaytimeDeps(
+            outbox=SqlitePlaySessionOutbox(db),
+            pending=JsonlPendingSessions(paths.data_dir),
+            connect=connect_sessions,
+            devices=devices,
+            names=catalog,
+            clock=clock,
+        )
+    )
+    return devices, playtime

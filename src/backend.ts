@@ -435,3 +435,33 @@ export const downloadFirmware = rpc<
 export const deleteFirmware = rpc<[path: string, force: boolean], FirmwareDeleted>(
   "delete_firmware",
 );
+
+/** One game's playtime (seconds; times ISO UTC). `offline`: RomM could not be asked,
+ * so `server_seconds` is 0 and the total is ours only. */
+export interface GamePlaytime {
+  rom_id: number;
+  name: string;
+  total_seconds: number;
+  local_seconds: number;
+  server_seconds: number;
+  sessions: number;
+  last_played_at: string | null;
+  queued: number;
+  refused: number;
+  offline: boolean;
+}
+
+/** What one delivery of queued play sessions did (`queued` -1: unknown). */
+export interface PlaytimeDelivery {
+  delivered: number;
+  refused: number;
+  queued: number;
+  batches: number;
+  error: string;
+  error_code: string;
+}
+
+/** `romId` null: every game with a session, most recently played first. */
+export const getPlaytime = rpc<[romId: number | null], GamePlaytime[]>("get_playtime");
+/** Send the queued play sessions to RomM now. */
+export const syncPlaytime = rpc<[], PlaytimeDelivery>("sync_playtime");

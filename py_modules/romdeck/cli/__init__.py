@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bootstrap import Paths, build_app
 from romdeck.cli import bios, library, play
+from romdeck.cli import playtime as playtime_cli
 from romdeck.cli.progress import ProgressBar
 from romdeck.errors import (
     AuthRejectedError,
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="show the connection, selection and last sync")
     play.add_commands(sub)
     bios.add_commands(sub)
+    playtime_cli.add_commands(sub)
     return parser
 
 
@@ -78,6 +80,8 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return await library.status(app, out)
         if args.command == "bios":
             return await bios.run(app, args, out, bar)
+        if args.command == "playtime":
+            return await playtime_cli.run(app, args, out, err)
         return await play.run(app, args, out, err)
     finally:
         bar.close()
