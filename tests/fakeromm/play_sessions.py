@@ -12,7 +12,9 @@
   caller's sessions, newest start first, times as ``...Z`` (``play_sessions_list.json``).
 
 Not recorded, assumed: a ``device_id`` RomM does not know gives 404 (as ``/api/saves``
-does). ``skew`` shifts the server's clock (seconds).
+does). ``skew`` shifts the server's clock (seconds); ``refuse_starts`` (ISO start times,
+whole seconds UTC) plays a validation rule RomDeck does not know: a batch holding one of
+them is refused whole with 422.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class FakePlaySessions:
     rows: dict[int, SessionRow] = field(default_factory=dict)
     batch_sizes: list[int] = field(default_factory=list)
     skew: float = 0.0
+    refuse_starts: set[str] = field(default_factory=set)
     _next_id: int = 1
 
     @classmethod
@@ -125,6 +128,10 @@ class FakePlaySessions:
             if isinstance(entry, web.Response):
                 return entry
             parsed.append(entry)
+            if entry[2].isoformat() in self.refuse_starts:
+                self.batch_sizes.append(len(items))
+                return _validation(["body", "sessions", index], "value_error",
+                                   "Value error, refused by the fake's knob", item)  # fmt: skip
         self.batch_sizes.append(len(items))
         errors: list[JSON] = []
         others: list[JSON] = []

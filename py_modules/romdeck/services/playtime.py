@@ -240,6 +240,12 @@ class PlaytimeService:
             if not self._bg.again:
                 return
 
+    async def settled(self) -> DeliveryReport | None:
+        """Wait for the background delivery in progress (if any); its result."""
+        while self._bg.task is not None and not self._bg.task.done():
+            await asyncio.wait({self._bg.task})
+        return self._bg.last
+
     async def close(self) -> None:
         """Cancel a background delivery (rows it had not finished stay queued)."""
         for task in list(self._bg.tasks):
