@@ -127,10 +127,13 @@ async def test_a_sub_second_session_goes_with_its_batch_and_a_damaged_row_is_nev
             "INSERT INTO play_sessions (rom_id, start_time, end_time, duration_ms, state) "
             "VALUES (3, '2026-11-28T10:00:00+00:00', '2026-11-28T10:00:00+00:00', 0, 'queued')"
         )
+    await deck.playtime.record(session(5, 2))  # goes in the same batch as the damaged row
+    sent = posts(fake_romm)
     report = await deck.playtime.deliver()
+    assert posts(fake_romm) == sent + 1  # one request, and it was not refused whole
     assert report.error == "" and report.queued == 0
     rows = server(fake_romm).rows.values()
-    assert sorted(r.duration_ms for r in rows) == [300, 120_000]
+    assert sorted(r.duration_ms for r in rows) == [300, 120_000, 120_000]
     assert all(r.end_time > r.start_time for r in rows)
     assert 3 not in {r.rom_id for r in rows}
     assert (SessionState.REFUSED, "end_time must be after start_time") in await states(deck)
@@ -307,3 +310,43 @@ async def test_a_session_the_outbox_cannot_take_is_kept_in_the_pending_file(
     kept = (data / "pending_sessions.jsonl").read_text().splitlines()
     assert [json.loads(line)["at"] for line in kept] == [at]
     assert (await deck.playtime.ingest_pending()).new == 1
+
+
+async def test_a_pending_file_the_outbox_cannot_take_stays_until_a_later_run_takes_it(
+    deck: App, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    (data / "pending_sessions.jsonl").write_text(pending_line(ROM, ago(2), 30) + "\n")
+    broken = PlaytimeService(PlaytimeDeps(
+        outbox=BrokenOutbox(deck.db), pending=JsonlPendingSessions(data),
+        connect=deck.playtime._deps.connect, devices=deck.devices, names=deck.catalog,  # pyright: ignore[reportPrivateUsage]
+        clock=deck.clock,
+    ))  # fmt: skip
+    try:
+        await broken.ingest_pending()
+    except StateError:
+        pass
+    else:
+        raise AssertionError("the broken outbox did not fail")
+    assert list(data.glob("pending_sessions.jsonl*"))  # nothing removed before the commit
+    assert (await deck.playtime.ingest_pending()).new == 1
+
+
+def append(path: Path, text: str) -> None:
+    with path.open("a") as handle:
+        handle.write(text)
+
+
+async def test_a_line_the_launcher_adds_to_a_claimed_file_is_read_next_time(tmp_path: Path) -> None:
+    pending = JsonlPendingSessions(tmp_path)
+    pending.path.write_text(pending_line(ROM, ago(2), 30) + "\n")
+    batch = await pending.take()
+    assert len(batch.lines) == 1
+    [(claim, _)] = batch.claims
+    late = pending_line(ROM, ago(1), 31) + "\n"  # from a launcher that opened it before the rename
+    await asyncio.to_thread(append, Path(claim), late)
+    await pending.done(batch, [])
+    again = await pending.take()
+    assert len(again.lines) == 2
+    await pending.done(again, [])
+    assert not await asyncio.to_thread(lambda: list(tmp_path.iterdir()))
