@@ -350,3 +350,31 @@ async def test_a_line_the_launcher_adds_to_a_claimed_file_is_read_next_time(tmp_
     assert len(again.lines) == 2
     await pending.done(again, [])
     assert not await asyncio.to_thread(lambda: list(tmp_path.iterdir()))
+
+
+async def test_with_this_devices_clock_an_hour_ahead_of_romms_sessions_still_arrive_once(
+    deck: App, fake_romm: FakeRommServer, tmp_path: Path
+) -> None:
+    server(fake_romm).skew = -3600  # RomM's clock an hour behind ours
+    await exit_report(deck, ROM, ago(0.2), 300.0)  # ended 12 min ago by our clock
+    await deck.playtime.record(session(-1, 5))  # ends an hour from now even by our clock
+    await deck.playtime.settled()
+    report = await deck.playtime.deliver()
+    assert (report.queued, report.error) == (0, "")
+    [row] = server(fake_romm).rows.values()
+    [ours, future] = await deck.playtime._deps.outbox.sessions()  # pyright: ignore[reportPrivateUsage]
+    assert ours.state is SessionState.DELIVERED and -3601 <= ours.offset_s <= -3599
+    start = datetime.fromisoformat(ours.start_time) + timedelta(seconds=ours.offset_s)
+    assert row.start_time == start and row.duration_ms == 300_000
+    assert future.state is SessionState.REFUSED and "future" in future.refusal
+
+    with deck.db.transaction() as tx:  # sent again (an answer lost): still one session
+        tx.execute("UPDATE play_sessions SET state = 'queued' WHERE id = ?", (ours.id,))
+    assert (await deck.playtime.deliver()).delivered == 1
+    (tmp_path / "data" / "pending_sessions.jsonl").write_text(  # the launcher's copy too
+        pending_line(ROM, datetime.fromisoformat(ours.end_time).isoformat(), 300.0) + "\n"
+    )
+    assert (await deck.playtime.ingest_pending()).new == 0
+    assert len(server(fake_romm).rows) == 1
+    [total] = await deck.playtime.totals(ROM)
+    assert (total.local_seconds, total.server_seconds) == (300 + 300, 0)

@@ -17,7 +17,7 @@ from fakeromm.records import load_capture
 from fakeromm.server import FakeRommServer
 from romdeck.adapters.romm.play_sessions import AiohttpRommPlaySessions
 from romdeck.adapters.romm.saves import AiohttpRommSaves
-from romdeck.domain.play_sessions import BatchRefused, IngestResult
+from romdeck.domain.play_sessions import BatchRefused, IngestReply, IngestResult
 from romdeck.domain.settings import Connection
 from romdeck.errors import NotFoundError
 
@@ -99,8 +99,9 @@ async def test_the_adapter_matches_results_by_index_and_returns_a_refused_batch(
     now = datetime.now(UTC).replace(microsecond=0)
     sessions = [item(now - timedelta(hours=2), 30), item(now + timedelta(hours=1), 5),
                 item(now - timedelta(hours=1), 10, rom_id=999_999)]  # fmt: skip
-    results = await client.ingest(deck, sessions)
-    assert isinstance(results, list)
+    reply = await client.ingest(deck, sessions)
+    assert isinstance(reply, IngestReply) and reply.server_date.endswith("GMT")
+    results = reply.results
     assert [(r.index, r.status) for r in results] == [(0, "created"), (1, "error"), (2, "created")]
     assert results[1] == IngestResult(1, "error", None, "end_time is too far in the future")
     same_start = [dict(sessions[0], end_time=sessions[0]["start_time"])]

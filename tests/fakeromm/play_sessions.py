@@ -12,7 +12,8 @@
   caller's sessions, newest start first, times as ``...Z`` (``play_sessions_list.json``).
 
 Not recorded, assumed: a ``device_id`` RomM does not know gives 404 (as ``/api/saves``
-does). ``skew`` shifts the server's clock (seconds); ``refuse_starts`` (ISO start times,
+does). ``skew`` shifts the server's clock (seconds; the ingest reply's ``Date`` shows
+it); ``refuse_starts`` (ISO start times,
 whole seconds UTC) plays a validation rule RomDeck does not know: a batch holding one of
 them is refused whole with 422.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -158,7 +160,7 @@ class FakePlaySessions:
         return web.json_response(
             {"results": errors + others, "created_count": created,
              "skipped_count": len(parsed) - created},
-            status=201,
+            status=201, headers={"Date": format_datetime(self.now(), usegmt=True)},
         )  # fmt: skip
 
     async def list(self, request: web.Request) -> web.StreamResponse:

@@ -8,6 +8,12 @@ truncated to the second (the outbox key with ``rom_id``, equal to RomM's dedup k
 and ``end_time`` is the exit time truncated to the second but at least one second
 after the start. A sub-second session is therefore sent with ``end_time = start + 1 s``
 and its measured ``duration_ms`` (< 1000): RomM accepts it and it never sinks a batch.
+
+RomM refuses an ``end_time`` more than 5 minutes past ITS clock. When it does so for a
+session that has ended by our clock, this device's clock is ahead of the server's: the
+row gets ``offset_s`` (the server's time minus ours, from the reply's ``Date``) and is
+sent again, shifted. The row keeps its own times, so it stays one row whatever
+re-ingestion happens; a session refused even when shifted is set aside.
 """
 
 from __future__ import annotations
@@ -16,12 +22,19 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
 from romdeck.errors import InvalidInputError
 
 MAX_BATCH = 100
 """RomM takes at most this many sessions per ``POST /api/play-sessions``."""
+
+FUTURE_REFUSAL = "too far in the future"
+"""What RomM's per-item ``detail`` says of an ``end_time`` past its clock + 5 minutes."""
+
+MIN_CLOCK_OFFSET_S = 60
+"""A server clock this many seconds behind ours is worth shifting sessions for."""
 
 SAVE_SLOT = "autosave"
 """The slot our saves use (domain/save_sync.AUTOSAVE_SLOT); sent as ``save_slot``."""
@@ -52,7 +65,8 @@ class OutboxSession:
 
     ``device_id``: the RomM device it was last sent with (``""`` never sent);
     ``refusal``: RomM's detail when ``state`` is refused; ``attempts``: sends tried;
-    ``server_id``: RomM's id when it said ``created`` (``None`` for ``duplicate``).
+    ``server_id``: RomM's id when it said ``created`` (``None`` for ``duplicate``);
+    ``offset_s``: seconds added to both times when sent (RomM's clock is behind ours).
     """
 
     id: int
@@ -66,6 +80,7 @@ class OutboxSession:
     attempts: int = 0
     server_id: int | None = None
     recorded_at: str = ""
+    offset_s: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +92,15 @@ class IngestResult:
     status: str
     id: int | None = None
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReply:
+    """RomM's answer to one batch: the per-item ``results`` (by index) and its clock when
+    it answered (``server_date``: the HTTP ``Date`` header, ``""`` when absent)."""
+
+    results: tuple[IngestResult, ...]
+    server_date: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,15 +189,49 @@ def sendable(session: OutboxSession) -> str:
     return ""
 
 
+def _shifted(text: str, offset_s: int) -> str:
+    if not offset_s:
+        return text
+    try:
+        return _iso(_utc(text) + timedelta(seconds=offset_s))
+    except InvalidInputError:
+        return text
+
+
+def sent_start(session: OutboxSession) -> str:
+    """The ``start_time`` RomM gets (and keys its dedup on): ours plus ``offset_s``."""
+    return _shifted(session.start_time, session.offset_s)
+
+
 def wire(session: OutboxSession) -> dict[str, object]:
     """One item of the ``sessions`` array of ``POST /api/play-sessions``."""
     return {
         "rom_id": session.rom_id,
         "save_slot": SAVE_SLOT,
-        "start_time": session.start_time,
-        "end_time": session.end_time,
+        "start_time": sent_start(session),
+        "end_time": _shifted(session.end_time, session.offset_s),
         "duration_ms": session.duration_ms,
     }
+
+
+def clock_offset(session: OutboxSession, result: IngestResult, server_date: str, now: str) -> int:
+    """Seconds to shift ``session`` by so RomM takes it, or 0 when shifting cannot help.
+
+    Non-zero only when RomM refused it as ending in the future, it has ended by our
+    clock ``now``, it was not shifted yet, and the server's ``Date`` is at least
+    :data:`MIN_CLOCK_OFFSET_S` behind ``now``.
+    """
+    if result.status != "error" or FUTURE_REFUSAL not in result.detail or session.offset_s:
+        return 0
+    try:
+        server = parsedate_to_datetime(server_date).astimezone(UTC)
+        ours, end = _utc(now), _utc(session.end_time)
+    except (TypeError, ValueError, InvalidInputError):
+        return 0
+    offset = math.floor((server - ours).total_seconds())
+    if end > ours + timedelta(minutes=5) or offset > -MIN_CLOCK_OFFSET_S:
+        return 0
+    return offset
 
 
 def batches(
@@ -233,7 +291,7 @@ def game_totals(
     """Sum one game's sessions: ours plus the server's that do not match one of ours
     (same RomM id, or same start second: RomM's dedup key)."""
     our_ids = {s.server_id for s in local if s.server_id is not None}
-    our_starts = {start_key(s.start_time) for s in local}
+    our_starts = {start_key(sent_start(s)) for s in local}
     foreign = [
         s for s in server if s.id not in our_ids and start_key(s.start_time) not in our_starts
     ]

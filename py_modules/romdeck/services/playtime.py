@@ -19,7 +19,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from romdeck.domain.launch_protocol import ExitedRequest, StartedRequest, parse_request
 from romdeck.domain.models import Install
@@ -31,6 +31,7 @@ from romdeck.domain.play_sessions import (
     OutboxSession,
     ServerSession,
     batches,
+    clock_offset,
     game_totals,
     sendable,
     session_from_exit,
@@ -202,16 +203,24 @@ class PlaytimeService:
             return await self._send(server, device, batch[middle:], run)
         delivered: list[tuple[int, int | None]] = []
         refused: list[tuple[int, str]] = []
-        for result in answer:
+        shifted: list[OutboxSession] = []
+        now = self._deps.clock.now_iso()
+        for result in answer.results:
             row = batch[result.index]
             if result.status in ("created", "duplicate"):
                 delivered.append((row.id, result.id if result.status == "created" else None))
+            elif offset := clock_offset(row, result, answer.server_date, now):
+                shifted.append(replace(row, offset_s=offset))
             elif result.status == "error":
                 refused.append((row.id, result.detail or "refused by RomM"))
         await self._deps.outbox.mark_delivered(delivered)
         await self._deps.outbox.mark_refused(refused)
         run.delivered += len(delivered)
         run.refused += len(refused)
+        if shifted:  # our clock is ahead of RomM's: once more, at RomM's time
+            await self._deps.outbox.set_offset([(s.id, s.offset_s) for s in shifted])
+            _log.warning("this device's clock is %d s ahead of RomM's", -shifted[0].offset_s)
+            device = await self._send(server, device, shifted, run)
         return device
 
     def deliver_soon(self) -> None:

@@ -8,7 +8,7 @@ from typing import Protocol
 from romdeck.domain.models import RomSummary
 from romdeck.domain.play_sessions import (
     BatchRefused,
-    IngestResult,
+    IngestReply,
     NewSession,
     OutboxSession,
     PendingBatch,
@@ -55,7 +55,7 @@ class PlaySessionServer(Protocol):
 
     async def ingest(
         self, device_id: str, sessions: Sequence[dict[str, object]]
-    ) -> list[IngestResult] | BatchRefused: ...
+    ) -> IngestReply | BatchRefused: ...
 
     async def list_sessions(self, rom_id: int | None = None) -> list[ServerSession]: ...
 
@@ -76,6 +76,10 @@ class PlaySessionOutbox(Protocol):
     async def mark_delivered(self, delivered: Iterable[tuple[int, int | None]]) -> None: ...
 
     async def mark_refused(self, refused: Iterable[tuple[int, str]]) -> None: ...
+
+    async def set_offset(self, shifted: Iterable[tuple[int, int]]) -> None:
+        """Shift these queued rows by that many seconds when they are sent."""
+        ...
 
 
 class PendingSessions(Protocol):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import aiohttp
 
 from romdeck.adapters.romm.http import RetryPolicy, RommHttp, decode_json, describe, tls_context
-from romdeck.domain.play_sessions import BatchRefused, IngestResult, ServerSession
+from romdeck.domain.play_sessions import BatchRefused, IngestReply, IngestResult, ServerSession
 from romdeck.domain.settings import Connection
 from romdeck.errors import BadResponseError, NotConfiguredError
 
@@ -84,9 +84,10 @@ class AiohttpRommPlaySessions:
 
     async def ingest(
         self, device_id: str, sessions: Sequence[dict[str, object]]
-    ) -> list[IngestResult] | BatchRefused:
+    ) -> IngestReply | BatchRefused:
         """``POST /api/play-sessions`` ``{"device_id", "sessions": [...]}`` (1 to 100 items,
-        shaped by ``domain.play_sessions.wire``) → one result per item, sorted by index.
+        shaped by ``domain.play_sessions.wire``) → one result per item, sorted by index,
+        and the reply's ``Date`` (the server's clock).
 
         A 422 returns :class:`BatchRefused`. A reply missing an item's result leaves
         that item out (the caller keeps it queued).
@@ -104,7 +105,8 @@ class AiohttpRommPlaySessions:
         if not isinstance(results, list):
             raise BadResponseError("RomM's play-session answer has no results list.")
         parsed = [_result(item, f"results[{i}]") for i, item in enumerate(results)]
-        return sorted((r for r in parsed if 0 <= r.index < len(sessions)), key=lambda r: r.index)
+        kept = sorted((r for r in parsed if 0 <= r.index < len(sessions)), key=lambda r: r.index)
+        return IngestReply(tuple(kept), reply.date)
 
     async def list_sessions(self, rom_id: int | None = None) -> list[ServerSession]:
         """``GET /api/play-sessions?rom_id=&limit=&offset=``, every page: the user's

@@ -148,6 +148,7 @@ CREATE TABLE play_sessions (
     attempts INTEGER NOT NULL DEFAULT 0,
     server_id INTEGER,
     recorded_at TEXT,
+    offset_s INTEGER NOT NULL DEFAULT 0,
     UNIQUE (rom_id, start_time)
 );
 CREATE INDEX play_sessions_state ON play_sessions (state);

@@ -17,7 +17,7 @@ from romdeck.domain.play_sessions import NewSession, OutboxSession, SessionState
 
 _COLS = (
     "id, rom_id, start_time, end_time, duration_ms, state, device_id, refusal, attempts, "
-    "server_id, recorded_at"
+    "server_id, recorded_at, offset_s"
 )
 
 
@@ -27,6 +27,7 @@ def _row(row: Sequence[Any]) -> OutboxSession:
         duration_ms=int(row[4]), state=SessionState(row[5]), device_id=str(row[6] or ""),
         refusal=str(row[7] or ""), attempts=int(row[8] or 0),
         server_id=None if row[9] is None else int(row[9]), recorded_at=str(row[10] or ""),
+        offset_s=int(row[11] or 0),
     )  # fmt: skip
 
 
@@ -86,6 +87,14 @@ class SqlitePlaySessionOutbox:
             "UPDATE play_sessions SET state = 'refused', refusal = ? "
             "WHERE id = ? AND state = 'queued'",
             [(reason, row_id) for row_id, reason in refused],
+        )
+
+    async def set_offset(self, shifted: Iterable[tuple[int, int]]) -> None:
+        """``(row id, seconds)``: shift these queued rows by that much when sent (RomM's
+        clock is behind ours); the rows keep their own times and key."""
+        await self._many(
+            "UPDATE play_sessions SET offset_s = ? WHERE id = ? AND state = 'queued'",
+            [(offset, row_id) for row_id, offset in shifted],
         )
 
     async def _select(self, where: str, args: Sequence[Any]) -> list[OutboxSession]:
