@@ -32,6 +32,7 @@ from romdeck.adapters.files.extract import SafeExtractor
 from romdeck.adapters.files.hashing import FileHasher
 from romdeck.adapters.files.install_tree import LocalInstallTree
 from romdeck.adapters.files.pending_saves import PendingSaveQueue
+from romdeck.adapters.files.pending_sessions import JsonlPendingSessions
 from romdeck.adapters.files.save_files import LocalSaveFiles
 from romdeck.adapters.launch_socket import UnixSocketLaunchServer
 from romdeck.adapters.romm.auth import AiohttpRommAuth
@@ -40,6 +41,8 @@ from romdeck.adapters.romm.cover_cache import CachedCoverFetcher
 from romdeck.adapters.romm.covers import PillowCoverFetcher
 from romdeck.adapters.romm.current_saves import CurrentRommSaves
 from romdeck.adapters.romm.firmware import AiohttpRommFirmware
+from romdeck.adapters.romm.play_sessions import AiohttpRommPlaySessions
+from romdeck.adapters.romm.saves import AiohttpRommSaves
 from romdeck.adapters.steam.cloud_collections import JsonCloudCollections
 from romdeck.adapters.steam.grid import FileGridArtwork
 from romdeck.adapters.steam.locator import SteamLocator
@@ -50,6 +53,7 @@ from romdeck.adapters.store.catalog import SqliteCatalog
 from romdeck.adapters.store.database import SqliteDatabase
 from romdeck.adapters.store.firmware_files import SqliteFirmwarePlacements
 from romdeck.adapters.store.installs import SqliteInstallStore
+from romdeck.adapters.store.play_sessions import SqlitePlaySessionOutbox
 from romdeck.adapters.store.registry import SqliteRegistry
 from romdeck.adapters.store.saves import SqliteSaveStore
 from romdeck.adapters.store.settings_json import JsonSettingsStore
@@ -61,6 +65,7 @@ from romdeck.errors import NotConfiguredError
 from romdeck.services.account import AccountService
 from romdeck.services.artwork import ArtworkService
 from romdeck.services.bulk_import import BulkImport, BulkImportDeps, RefreshRecorder
+from romdeck.services.devices import DeviceConfig, DeviceService
 from romdeck.services.downloads import DownloadService
 from romdeck.services.file_sync import FileSync, FileSyncDeps
 from romdeck.services.firmware import FirmwareDeps, FirmwareService
@@ -68,6 +73,7 @@ from romdeck.services.installer import DownloadDeps, Installer
 from romdeck.services.launch import LaunchService
 from romdeck.services.library import LibraryRefresher
 from romdeck.services.panel_sync import PANEL_USER, PanelSync
+from romdeck.services.playtime import PlaytimeDeps, PlaytimeService, PlaytimeSessionListener
 from romdeck.services.protocols import LibraryRefresh, RommCatalogApi, ShortcutRegistry
 from romdeck.services.saves import SaveConfig, SaveService, SaveSessionListener, SyncReport
 from romdeck.services.selection import SelectionService
@@ -172,6 +178,10 @@ class App:
     """The retry of pending save syncs started with the backend, and its recorded result."""
     bulk_import: BulkImport
     """Imports past Steam's per-session budget while Steam restarts (a detached helper)."""
+    devices: DeviceService
+    """This installation's RomM device (registered once, again when RomM lost it)."""
+    playtime: PlaytimeService
+    """Play sessions: outbox, delivery to RomM, totals per game."""
 
     def covers(self, client: AiohttpRommClient) -> PillowCoverFetcher:
         """Cover art fetched through ``client`` and converted to PNG."""
@@ -209,6 +219,7 @@ class App:
         """Stop background work, close the HTTP session and the database (well under 5 s)."""
         await self.launch_server.stop()
         await self.pending_saves.close()
+        await self.playtime.close()
         await self.downloads.close()
         await self.panel_sync.close()
         await self.session.close()
@@ -315,6 +326,7 @@ def build_app(
 
     installs = SqliteInstallStore(db)
     tree = LocalInstallTree()
+    devices, playtime = _playtime(paths, session, settings, db, catalog, clock, connect)
     download_deps = DownloadDeps(
         connect=connect,
         downloader=AiohttpDownloader(session),
@@ -338,8 +350,10 @@ def build_app(
         downloads=downloads,
         probe=tree,
         target=play_target,
-        listeners=[downloads, SaveSessionListener(saves)],  # downloads: uninstall refuses a
-        pre_launch=saves,  # game that is running; saves: upload after exit, download before
+        # playtime first: the session's row exists before any save upload starts;
+        # downloads: uninstall refuses a game that is running; saves: upload after exit
+        listeners=[PlaytimeSessionListener(playtime), downloads, SaveSessionListener(saves)],
+        pre_launch=saves,  # saves: a newer server save is downloaded before the game starts
     )
     downloader = AiohttpDownloader(session)
 
@@ -397,6 +411,8 @@ def build_app(
         saves=saves,
         pending_saves=PendingSaves(saves, PendingSaveQueue(paths.data_dir / "pending_saves.jsonl")),
         bulk_import=bulk_import,
+        devices=devices,
+        playtime=playtime,
     )
 
 
@@ -505,3 +521,41 @@ def _bulk_import(
             helper_args=helper_args,
         )
     )
+
+
+def _playtime(
+    paths: Paths,
+    session: aiohttp.ClientSession,
+    settings: JsonSettingsStore,
+    db: SqliteDatabase,
+    catalog: SqliteCatalog,
+    clock: SystemClock,
+    connect: Callable[[], AiohttpRommClient],
+) -> tuple[DeviceService, PlaytimeService]:
+    """The device service and the playtime service (outbox, pending file, RomM API)."""
+
+    def connect_devices() -> AiohttpRommSaves:
+        connect()  # raises NotConfiguredError when signed out
+        return AiohttpRommSaves(session, settings.load().connection)
+
+    def connect_sessions() -> AiohttpRommPlaySessions:
+        connect()
+        return AiohttpRommPlaySessions(session, settings.load().connection)
+
+    device_name, _ = _device_identity()
+    devices = DeviceService(
+        connect=connect_devices,
+        store=SqliteSaveStore(db),
+        config=DeviceConfig(hostname=socket.gethostname() or "steamdeck", name=device_name),
+    )
+    playtime = PlaytimeService(
+        PlaytimeDeps(
+            outbox=SqlitePlaySessionOutbox(db),
+            pending=JsonlPendingSessions(paths.data_dir),
+            connect=connect_sessions,
+            devices=devices,
+            names=catalog,
+            clock=clock,
+        )
+    )
+    return devices, playtime

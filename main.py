@@ -199,6 +199,7 @@ class Plugin:
             await app.serve_launcher()
         except RomDeckError as error:
             decky.logger.error("RomDeck cannot answer the launcher: %s", error.message)
+        app.playtime.deliver_soon()  # pending_sessions.jsonl and the outbox; result logged
         # Everything built so far (modules, the object graph) lives as long as the plugin:
         # keep it out of the cyclic collector, whose full passes would otherwise scan it
         # again and again while a 20k-ROM refresh allocates (each pass stalls the loop).
@@ -487,3 +488,13 @@ class Plugin:
         """The last bulk import (``services.bulk_import.job_json``) and the pending adds."""
         bulk = self._app().bulk_import
         return dict(job_json(await bulk.status(), await bulk.pending_adds()))
+
+    @result
+    async def get_playtime(self, rom_id: int | None) -> list[dict[str, Any]]:
+        totals = await self._app().playtime.totals(None if rom_id is None else int(rom_id))
+        return [asdict(t) for t in totals]
+
+    @result
+    async def sync_playtime(self) -> dict[str, Any]:
+        report = await self._app().playtime.deliver()
+        return asdict(report)

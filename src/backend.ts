@@ -534,3 +534,32 @@ export interface BulkImportStarted {
 /** `steamUser`: the Steam account id (userdata folder) to write; "" = the only user. */
 export const startBulkImport = rpc<[steamUser: string], BulkImportStarted>("start_bulk_import");
 export const getBulkImport = rpc<[], BulkImport>("get_bulk_import");
+/** One game's playtime (seconds; times ISO UTC). `offline`: RomM could not be asked,
+ * so `server_seconds` is 0 and the total is ours only. */
+export interface GamePlaytime {
+  rom_id: number;
+  name: string;
+  total_seconds: number;
+  local_seconds: number;
+  server_seconds: number;
+  sessions: number;
+  last_played_at: string | null;
+  queued: number;
+  refused: number;
+  offline: boolean;
+}
+
+/** What one delivery of queued play sessions did (`queued` -1: unknown). */
+export interface PlaytimeDelivery {
+  delivered: number;
+  refused: number;
+  queued: number;
+  batches: number;
+  error: string;
+  error_code: string;
+}
+
+/** `romId` null: every game with a session, most recently played first. */
+export const getPlaytime = rpc<[romId: number | null], GamePlaytime[]>("get_playtime");
+/** Send the queued play sessions to RomM now. */
+export const syncPlaytime = rpc<[], PlaytimeDelivery>("sync_playtime");

@@ -21,6 +21,7 @@ from aiohttp import web
 from fakeromm.auth_state import ALL_SCOPES
 from fakeromm.content import RomContentRoutes
 from fakeromm.library import FakeLibrary
+from fakeromm.play_sessions import FakePlaySessions
 from fakeromm.query import RomQuery
 from fakeromm.records import JSON, load_capture, name_sort_key
 from fakeromm.saves import FakeSaves
@@ -271,6 +272,7 @@ class FakeRommServer:
             r.add_route(method, path, self._protect(scope, handler))
         r.add_get("/assets/romm/resources/roms/{pid}/{rid}/cover/{name}", c.cover)
         FakeSaves.install(self, r)
+        FakePlaySessions.install(self, r)
 
     # ---- helpers ----------------------------------------------------------------------------
     def _json(self, request: web.Request, data: Any, status: int = 200) -> web.Response:

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bootstrap import Paths, build_app
 from romdeck.cli import bios, bulk, library, play
+from romdeck.cli import playtime as playtime_cli
 from romdeck.cli import saves as saves_cli
 from romdeck.cli.progress import ProgressBar
 from romdeck.errors import (
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     bios.add_commands(sub)
     saves_cli.add_commands(sub)
     bulk.add_commands(sub)
+    playtime_cli.add_commands(sub)
     return parser
 
 
@@ -85,6 +87,8 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return await saves_cli.run(app, args, out)
         if args.command == "bulk-import":
             return await bulk.run(app, args, out)
+        if args.command == "playtime":
+            return await playtime_cli.run(app, args, out, err)
         return await play.run(app, args, out, err)
     finally:
         bar.close()

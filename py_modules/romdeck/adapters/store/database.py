@@ -135,7 +135,26 @@ CREATE TABLE save_backups (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4)
+MIGRATION_5 = """
+CREATE TABLE play_sessions (
+    id INTEGER PRIMARY KEY,
+    rom_id INTEGER NOT NULL,
+    start_time TEXT NOT NULL,
+    end_time TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued',
+    device_id TEXT NOT NULL DEFAULT '',
+    refusal TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    server_id INTEGER,
+    recorded_at TEXT,
+    offset_s INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (rom_id, start_time)
+);
+CREATE INDEX play_sessions_state ON play_sessions (state);
+"""
+
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5)
 """Schema scripts in order; never edit a released one, append a new one."""
 
 BUSY_TIMEOUT_MS = 5000
