@@ -4,6 +4,7 @@ import { useEffect, useRef } from "react";
 
 import { type Download, EVENTS, listInstalled, queueDownloads } from "./backend";
 import { RomDeckIcon } from "./components/RomDeckIcon";
+import { SectionBoundary } from "./components/SectionBoundary";
 import { useApplyPlan } from "./hooks/useApplyPlan";
 import { useBulkImport } from "./hooks/useBulkImport";
 import { useConnection } from "./hooks/useConnection";
@@ -155,11 +156,29 @@ function Content() {
         onToken={(url, token, verify) => void c.loginToken(url, token, verify)}
         onLogout={() => void c.logout()}
       />
-      {configured && <Library onSyncEnded={() => void c.refresh()} />}
-      {configured && <Downloads />}
-      {configured && <Saves />}
-      {configured && <Bios />}
-      <Settings />
+      {configured && (
+        <SectionBoundary title="Library">
+          <Library onSyncEnded={() => void c.refresh()} />
+        </SectionBoundary>
+      )}
+      {configured && (
+        <SectionBoundary title="Downloads">
+          <Downloads />
+        </SectionBoundary>
+      )}
+      {configured && (
+        <SectionBoundary title="Saves">
+          <Saves />
+        </SectionBoundary>
+      )}
+      {configured && (
+        <SectionBoundary title="BIOS">
+          <Bios />
+        </SectionBoundary>
+      )}
+      <SectionBoundary title="Settings">
+        <Settings />
+      </SectionBoundary>
     </>
   );
 }
