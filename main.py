@@ -445,6 +445,7 @@ class Plugin:
         for install in (await app.downloads.installed()).installs:
             if install.rom_id not in done:
                 await app.saves.sync_rom(install.rom_id)
+        app.playtime.deliver_soon()  # "sync all" also sends pending play sessions
         return await self._games(None)
 
     @result

@@ -142,3 +142,22 @@ async def test_status_works_offline_and_an_unreachable_sync_stays_pending(deck: 
     assert [r.content for r in fake_saves(deck.server).rows.values()] == [b"made offline"]
     (game,) = await listing(deck)
     assert game["pending"] is None
+
+
+async def test_a_sync_after_exit_also_delivers_the_play_session_the_launcher_kept(
+    deck: Deck,
+) -> None:
+    """The launcher with the backend down appends the session to pending_sessions.jsonl
+    and then runs ``saves sync --after-exit``: that run sends the session to RomM too."""
+    from test_cli_playtime import exited
+
+    from fakeromm.play_sessions import fake_play_sessions
+
+    (deck.tmp / "data" / "pending_sessions.jsonl").write_text(exited(ROM, 1, 600) + "\n")
+    srm(deck).write_bytes(b"after the game")
+    run = await deck.cli("saves", "sync", "--rom", str(ROM), "--after-exit", "--json")
+    assert run.code == 0, run.out + run.err
+    assert [r.rom_id for r in fake_play_sessions(deck.server).rows.values()] == [ROM]
+    again = await deck.cli("saves", "sync", "--rom", str(ROM), "--before-launch")
+    assert again.code == 0, again.err
+    assert len(fake_play_sessions(deck.server).rows) == 1  # delivered once

@@ -170,6 +170,13 @@ async def _sync(app: App, args: argparse.Namespace, out: TextIO) -> int:
         for install in (await app.downloads.installed()).installs:
             if install.rom_id not in done:
                 reports.append(await app.saves.sync_rom(install.rom_id))
+    if not args.before_launch:  # pending play sessions go with every sync but the bounded one
+        delivery = await app.playtime.deliver()
+        if not args.json and (delivery.delivered or delivery.queued or delivery.error):
+            out.write(
+                f"Play sessions: {delivery.delivered} delivered, {delivery.queued} queued"
+                + (f" ({delivery.error})\n" if delivery.error else "\n")
+            )
     if args.json:
         items = [{"id": r.rom_id, "rom_id": r.rom_id, "actions": r.actions,
                   "pending": r.pending or None} for r in reports]  # fmt: skip
