@@ -149,9 +149,8 @@ async def test_a_sync_after_exit_also_delivers_the_play_session_the_launcher_kep
 ) -> None:
     """The launcher with the backend down appends the session to pending_sessions.jsonl
     and then runs ``saves sync --after-exit``: that run sends the session to RomM too."""
-    from test_cli_playtime import exited
-
     from fakeromm.play_sessions import fake_play_sessions
+    from test_cli_playtime import exited
 
     (deck.tmp / "data" / "pending_sessions.jsonl").write_text(exited(ROM, 1, 600) + "\n")
     srm(deck).write_bytes(b"after the game")
