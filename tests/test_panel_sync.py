@@ -65,6 +65,7 @@ class StubRefresher:
         *,
         progress: ProgressSink = lambda _: None,
         cancel: asyncio.Event | None = None,
+        unchanged_since: str | None = None,
     ) -> CatalogRefresh:
         await asyncio.sleep(0)
         if self.fail is not None:

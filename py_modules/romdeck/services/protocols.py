@@ -26,6 +26,7 @@ from romdeck.domain.models import (
 from romdeck.domain.plan import FoundShortcut
 from romdeck.domain.settings import Connection, Settings
 from romdeck.domain.steam_collections import CollectionsReport
+from romdeck.domain.sync_stamp import SyncStamp
 
 ProgressSink = Callable[[SyncProgress], None]
 """Receives progress reports; must not block."""
@@ -144,6 +145,10 @@ class CatalogStore(Protocol):
         """Mirrored ROMs on these platforms, plus these ROM ids wherever they are."""
         ...
 
+    async def digest(self, *, platform_ids: Iterable[int], rom_ids: Iterable[int] = ()) -> str:
+        """A hex digest of the mirrored ROMs :meth:`roms` would return: any change changes it."""
+        ...
+
     async def watermark(self, platform_id: int) -> str | None:
         """The newest ``updated_at`` fetched for a platform whose full fetch completed.
 
@@ -188,6 +193,10 @@ class ShortcutRegistry(Protocol):
 
     async def set_cover_key(self, steam_user: str, rom_id: int, cover_key: str) -> None:
         """Record that the cover ``cover_key`` was written for a ROM's shortcut."""
+        ...
+
+    async def digest(self, steam_user: str) -> str:
+        """A hex digest of every entry of a Steam user: any change to them changes it."""
         ...
 
 
@@ -287,9 +296,12 @@ class LibraryRefresh(Protocol):
         *,
         progress: ProgressSink = ...,
         cancel: asyncio.Event | None = None,
+        unchanged_since: str | None = None,
     ) -> CatalogRefresh:
         """The wanted shortcuts by ROM id after the refresh.
 
+        ``unchanged_since``: a library stamp of an earlier refresh; when nothing changed
+        since, the result is ``skipped`` (no wanted shortcuts computed).
         Raises the client's errors and ``CancelledError`` when ``cancel`` is set.
         """
         ...
@@ -320,4 +332,28 @@ class SteamCollectionStore(Protocol):
         """Make RomDeck's collections exactly ``collections`` (name → unsigned appids),
         leaving every other entry as it was; backed up and atomic. The report says
         ``no_cloud_storage`` where the file does not exist (older clients: tags only)."""
+        ...
+
+
+class SteamTreeState(Protocol):
+    """A cheap fingerprint of the Steam files a headless sync writes for one user
+    (``shortcuts.vdf``, the grid folder, the collections files): stats, no contents."""
+
+    async def fingerprint(self, steam_user: str) -> str:
+        """Text that stays the same while none of those files changes.
+
+        Raises ``SteamNotFoundError``.
+        """
+        ...
+
+
+class SyncStampStore(Protocol):
+    """The headless sync's stamps by Steam user (a cache: losing it costs one full plan)."""
+
+    async def load(self) -> dict[str, SyncStamp]:
+        """Every stored stamp; ``{}`` when none (or unreadable)."""
+        ...
+
+    async def save(self, stamps: Mapping[str, SyncStamp]) -> None:
+        """Replace every stamp. Raises ``DiskFullError`` or ``StateError``."""
         ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -144,6 +145,20 @@ class SqliteCatalog:
                         rom = _rom(row)
                         found[rom.id] = rom
         return [found[i] for i in sorted(found)]
+
+    async def digest(self, *, platform_ids: Iterable[int], rom_ids: Iterable[int] = ()) -> str:
+        """A hex digest of the mirrored rows :meth:`roms` would return (no objects built)."""
+        return await asyncio.to_thread(self._digest_sync, platform_ids, rom_ids)
+
+    def _digest_sync(self, platform_ids: Iterable[int], rom_ids: Iterable[int]) -> str:
+        rows: dict[int, tuple[Any, ...]] = {}
+        with self._db.read() as conn:
+            for column, ids in (("platform_id", platform_ids), ("rom_id", rom_ids)):
+                for chunk in _chunks(ids):
+                    query = f"{_SELECT} WHERE {column} IN ({', '.join('?' * len(chunk))})"
+                    rows.update((row[0], row) for row in conn.execute(query, chunk))
+        ordered = [rows[i] for i in sorted(rows)]
+        return hashlib.sha256(repr(ordered).encode("utf-8", "surrogatepass")).hexdigest()
 
     async def watermark(self, platform_id: int) -> str | None:
         """The newest ``updated_at`` of a platform whose full fetch completed, or None."""
