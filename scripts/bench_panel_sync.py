@@ -83,6 +83,9 @@ class LoopLag:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
+_OUR_TOP_FILES = ("main.py", "bootstrap.py")
+
+
 class StallSampler:
     """Where the loop is while it stalls: a thread samples every thread's stack when the
     loop has not ticked for ``threshold`` s (the :class:`LoopLag` task ticks every 5 ms).
@@ -115,14 +118,14 @@ class StallSampler:
             if time.perf_counter() - self.lag.last_tick < self.lag.interval + self.threshold:
                 continue
             self.stalled += 1
-            for ident, frame in sys._current_frames().items():  # noqa: SLF001  # a profiler's job
+            for ident, frame in sys._current_frames().items():  # a profiler's job
                 if ident == threading_ident():
                     continue
                 who = "loop" if ident == self._loop_thread else "worker"
                 ours = [
                     f"{Path(f.filename).name}:{f.lineno} {f.name}"
                     for f in traceback.extract_stack(frame)
-                    if "py_modules" in f.filename or f.filename.endswith(("main.py", "bootstrap.py"))
+                    if "py_modules" in f.filename or f.filename.endswith(_OUR_TOP_FILES)
                 ]
                 top = traceback.extract_stack(frame)[-1]
                 key = f"{who}: {' < '.join(reversed(ours[-self.depth :])) or '-'} @ {top.name}"

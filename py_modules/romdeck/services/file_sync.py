@@ -23,6 +23,7 @@ from romdeck.domain.models import (
 )
 from romdeck.domain.plan import (
     FoundShortcut,
+    ShortcutScan,
     adopt_shortcuts,
     allocate_appid,
     needs_artwork,
@@ -146,8 +147,8 @@ class FileSync:
         deps = self._deps
         started = deps.clock.monotonic()
         if not dry_run:
-            self._refuse_if_steam_running()
-        users = list(steam_users) or deps.shortcuts.users()
+            await self._refuse_if_steam_running()
+        users = list(steam_users) or await deps.shortcuts.list_users()
         stored = await deps.stamps.load() if deps.stamps is not None else {}
         library = await self._unchanged_library(users, stored)
         refresh = await deps.refresher.refresh(
@@ -165,14 +166,16 @@ class FileSync:
         for user in users:
             entries = await deps.registry.entries(user)
             plan = await asyncio.to_thread(plan_sync, refresh.desired, entries)  # CPU
+            scan = ShortcutScan(frozenset(), ())
             if plan.add or plan.update:  # only then could our shortcuts be written twice
-                entries = await self._adopt(user, entries, await self._own_shortcuts(user), dry_run)
+                scan = await deps.shortcuts.scan(user)  # the one parse of this sync
+                entries = await self._adopt(user, entries, scan.own, dry_run)
                 plan = await asyncio.to_thread(plan_sync, refresh.desired, entries)
             summary = _add_counts(summary, plan)
             if dry_run:
                 continue
-            self._refuse_if_steam_running()
-            entries = await self._apply(user, plan, entries, progress)
+            await self._refuse_if_steam_running()
+            entries = await self._apply(user, plan, entries, scan.appids, progress)
             written, failures = await self._sync_covers(user, entries, covers, progress)
             notes, failed = await self._write_collections(user, entries)
             user_notes[user] = notes
@@ -223,14 +226,11 @@ class FileSync:
                 stamps[user] = SyncStamp(refresh.stamp, local, len(refresh.desired), notes)
         await self._deps.stamps.save(stamps)
 
-    async def _own_shortcuts(self, user: str) -> list[FoundShortcut]:
-        return await asyncio.to_thread(self._deps.shortcuts.own_shortcuts, user)
-
     async def _adopt(
         self,
         user: str,
         entries: dict[int, RegistryEntry],
-        found: list[FoundShortcut],
+        found: Sequence[FoundShortcut],
         dry_run: bool,
     ) -> dict[int, RegistryEntry]:
         """Record our shortcuts the registry lacks (lost state.db, crash before commit).
@@ -253,13 +253,13 @@ class FileSync:
         if store is None:
             return (), ()
         try:
-            report = await asyncio.to_thread(store.write, user, memberships(entries.values()))
+            report = await store.save(user, memberships(entries.values()))
         except RomDeckError as err:
             return (), (f"collections of Steam user {user}: {err.message}",)
         return report_notes(user, report), ()
 
-    def _refuse_if_steam_running(self) -> None:
-        if self._deps.steam.is_running():
+    async def _refuse_if_steam_running(self) -> None:
+        if await self._deps.steam.running():
             raise SteamRunningError(
                 "Steam is running. Close Steam (or use the RomDeck panel in Game Mode) "
                 "before syncing, so its shortcuts file is not overwritten."
@@ -270,15 +270,19 @@ class FileSync:
         user: str,
         plan: SyncPlan,
         entries: dict[int, RegistryEntry],
+        in_file: frozenset[int],
         progress: ProgressSink,
     ) -> dict[int, RegistryEntry]:
-        """Write the plan to the user's shortcuts file and registry; returns the new entries."""
+        """Write the plan to the user's shortcuts file and registry; returns the new entries.
+
+        ``in_file``: every appid in the file (scanned whenever the plan adds).
+        """
         deps = self._deps
         if plan.is_empty:
             return entries
         total = len(plan.add) + len(plan.update) + len(plan.remove)
         progress(SyncProgress("apply", 0, total, f"Writing shortcuts for Steam user {user}"))
-        taken = {e.appid for e in entries.values()} | deps.shortcuts.appids(user)
+        taken = {e.appid for e in entries.values()} | in_file
         upserts: list[RegistryEntry] = []
         for spec in plan.add:
             appid = allocate_appid(spec, taken)
@@ -286,12 +290,11 @@ class FileSync:
             upserts.append(RegistryEntry(spec=spec, appid=appid))
         upserts += [replace(entry, spec=spec) for entry, spec in plan.update]
         removals = [entry.appid for entry in plan.remove]
-        deps.shortcuts.apply(user, upserts=upserts, removals=removals)
+        await deps.shortcuts.write(user, upserts=upserts, removals=removals)
         await deps.registry.commit(
             user, upserts=upserts, removed_rom_ids=[entry.rom_id for entry in plan.remove]
         )
-        for appid in removals:
-            deps.grid.remove(user, appid)
+        await deps.grid.remove_art(user, removals)
         progress(SyncProgress("apply", total, total, f"Wrote shortcuts for Steam user {user}"))
         removed = {entry.rom_id for entry in plan.remove}
         updated = {rom_id: e for rom_id, e in entries.items() if rom_id not in removed}
@@ -306,11 +309,12 @@ class FileSync:
         progress: ProgressSink,
     ) -> tuple[int, tuple[str, ...]]:
         deps = self._deps
+        present = await deps.grid.portraits(user)
         todo = [
             entry
             for entry in entries.values()
             if needs_artwork(entry.spec, entry)
-            or (entry.spec.cover_path and not deps.grid.has_portrait(user, entry.appid))
+            or (entry.spec.cover_path and entry.appid not in present)
         ]
         if not todo:
             return 0, ()
@@ -323,7 +327,7 @@ class FileSync:
             async with limiter:
                 try:
                     png = await covers.fetch_png(entry.spec.cover_path)
-                    await asyncio.to_thread(deps.grid.write_portrait, user, entry.appid, png)
+                    await deps.grid.save_portrait(user, entry.appid, png)
                 except RomDeckError as err:
                     failures.append(f"cover of {entry.spec.app_name!r}: {err.message}")
                     return False

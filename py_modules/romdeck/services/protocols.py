@@ -23,7 +23,7 @@ from romdeck.domain.models import (
     ServerInfo,
     SyncProgress,
 )
-from romdeck.domain.plan import FoundShortcut
+from romdeck.domain.plan import ShortcutScan
 from romdeck.domain.settings import Connection, Settings
 from romdeck.domain.steam_collections import CollectionsReport
 from romdeck.domain.sync_stamp import SyncStamp
@@ -203,23 +203,22 @@ class ShortcutRegistry(Protocol):
 class ShortcutFile(Protocol):
     """Steam's ``shortcuts.vdf`` of one Steam user, written directly (Steam not running).
 
-    Raises ``SteamNotFoundError``, ``CorruptFileError`` (file left untouched) or
-    ``DiskFullError``/``StateError`` on a failed write (the old file survives).
+    Every method does its file work off the event loop. Raises ``SteamNotFoundError``,
+    ``CorruptFileError`` (file left untouched) or ``DiskFullError``/``StateError`` on a
+    failed write (the old file survives).
     """
 
-    def users(self) -> list[str]:
+    async def list_users(self) -> list[str]:
         """Steam user ids (``userdata/<id>``) that have a ``config`` folder."""
         ...
 
-    def appids(self, steam_user: str) -> set[int]:
-        """The unsigned appids of every shortcut in the file, ours and foreign."""
+    async def scan(self, steam_user: str) -> ShortcutScan:
+        """Every shortcut's unsigned appid and RomDeck's shortcuts (launcher exe,
+        ``romdeck:<id>``) in file order, from one parse that the next ``write`` reuses
+        when the file has not changed meanwhile."""
         ...
 
-    def own_shortcuts(self, steam_user: str) -> list[FoundShortcut]:
-        """RomDeck's shortcuts found in the file (launcher exe, ``romdeck:<id>``), in order."""
-        ...
-
-    def apply(
+    async def write(
         self,
         steam_user: str,
         *,
@@ -235,23 +234,27 @@ class ShortcutFile(Protocol):
 
 
 class GridArtwork(Protocol):
-    """Steam's grid folder of one user (``userdata/<id>/config/grid``)."""
+    """Steam's grid folder of one user (``userdata/<id>/config/grid``), off the event loop."""
 
-    def write_portrait(self, steam_user: str, appid: int, png: bytes) -> None:
+    async def save_portrait(self, steam_user: str, appid: int, png: bytes) -> None:
         """Write ``{appid}p.png`` atomically."""
         ...
 
-    def has_portrait(self, steam_user: str, appid: int) -> bool: ...
+    async def portraits(self, steam_user: str) -> set[int]:
+        """The appids that have a portrait (one listing of the folder)."""
+        ...
 
-    def remove(self, steam_user: str, appid: int) -> None:
-        """Remove every grid image of ``appid`` (portrait, wide, hero, logo, icon)."""
+    async def remove_art(self, steam_user: str, appids: Iterable[int]) -> None:
+        """Remove every grid image of these appids (portrait, wide, hero, logo, icon)."""
         ...
 
 
 class SteamProcess(Protocol):
     """Whether the Steam client is running on this machine."""
 
-    def is_running(self) -> bool: ...
+    async def running(self) -> bool:
+        """Read from the process table off the event loop. Raises ``StateError``."""
+        ...
 
 
 class SettingsStore(Protocol):
@@ -326,12 +329,13 @@ class SteamCollectionStore(Protocol):
     ``BusyError``, or ``DiskFullError``/``StateError`` on a failed write (old files survive).
     """
 
-    def write(
+    async def save(
         self, steam_user: str, collections: Mapping[str, AbstractCollection[int]]
     ) -> CollectionsReport:
         """Make RomDeck's collections exactly ``collections`` (name → unsigned appids),
-        leaving every other entry as it was; backed up and atomic. The report says
-        ``no_cloud_storage`` where the file does not exist (older clients: tags only)."""
+        leaving every other entry as it was; backed up and atomic, off the event loop. The
+        report says ``no_cloud_storage`` where the file does not exist (older clients:
+        tags only)."""
         ...
 
 
