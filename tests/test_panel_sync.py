@@ -66,6 +66,7 @@ class StubRefresher:
         progress: ProgressSink = lambda _: None,
         cancel: asyncio.Event | None = None,
         unchanged_since: str | None = None,
+        stamped: bool = False,
     ) -> CatalogRefresh:
         await asyncio.sleep(0)
         if self.fail is not None:

@@ -152,7 +152,12 @@ class FileSync:
         stored = await deps.stamps.load() if deps.stamps is not None else {}
         library = await self._unchanged_library(users, stored)
         refresh = await deps.refresher.refresh(
-            api, selection, progress=progress, cancel=cancel, unchanged_since=library
+            api,
+            selection,
+            progress=progress,
+            cancel=cancel,
+            unchanged_since=library,
+            stamped=deps.stamps is not None and deps.tree is not None,
         )
         if refresh.skipped:  # the short path: the last complete run left exactly this
             return SyncSummary(

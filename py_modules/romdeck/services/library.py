@@ -53,13 +53,15 @@ class LibraryRefresher:
         progress: ProgressSink = _noop,
         cancel: asyncio.Event | None = None,
         unchanged_since: str | None = None,
+        stamped: bool = False,
     ) -> CatalogRefresh:
         """Fetch what changed on the server and return the wanted shortcuts.
 
-        ``unchanged_since``: a library stamp from an earlier refresh (see
-        :mod:`romdeck.domain.sync_stamp`); when the stamp after this refresh is the same
-        (same selection, launcher, platform names, collections and mirrored ROMs), the
-        wanted shortcuts are not computed (``skipped``).
+        ``stamped``: also compute the library stamp (see :mod:`romdeck.domain.sync_stamp`;
+        it reads the mirrored ROMs once more). ``unchanged_since``: a library stamp from an
+        earlier refresh; when the stamp after this refresh is the same (same selection,
+        launcher, platform names, collections and mirrored ROMs), the wanted shortcuts
+        are not computed (``skipped``). Either makes the result carry its ``stamp``.
 
         Raises the client's errors (unreachable, auth, bad response) and
         ``CancelledError`` when ``cancel`` is set between pages. The mirror is
@@ -88,14 +90,16 @@ class LibraryRefresher:
         for collection in collections:
             await fetcher.collection(collection)
         members = {rid for c in collections for rid in c.rom_ids}
-        stamp = library_stamp(
-            selection=selection,
-            launcher=self._launcher,
-            platforms=[platforms[pid] for pid in chosen],
-            collections=collections,
-            catalog=await self._catalog.digest(platform_ids=chosen, rom_ids=members),
-        )
-        if unchanged_since == stamp:
+        stamp = ""
+        if stamped or unchanged_since is not None:
+            stamp = library_stamp(
+                selection=selection,
+                launcher=self._launcher,
+                platforms=[platforms[pid] for pid in chosen],
+                collections=collections,
+                catalog=await self._catalog.digest(platform_ids=chosen, rom_ids=members),
+            )
+        if stamp and unchanged_since == stamp:
             return CatalogRefresh(
                 platforms, collections, {}, fetcher.fetched, deleted, stamp=stamp, skipped=True
             )

@@ -300,11 +300,13 @@ class LibraryRefresh(Protocol):
         progress: ProgressSink = ...,
         cancel: asyncio.Event | None = None,
         unchanged_since: str | None = None,
+        stamped: bool = False,
     ) -> CatalogRefresh:
         """The wanted shortcuts by ROM id after the refresh.
 
-        ``unchanged_since``: a library stamp of an earlier refresh; when nothing changed
-        since, the result is ``skipped`` (no wanted shortcuts computed).
+        ``stamped``: the result carries the library ``stamp``. ``unchanged_since``: a
+        library stamp of an earlier refresh; when nothing changed since, the result is
+        ``skipped`` (no wanted shortcuts computed).
         Raises the client's errors and ``CancelledError`` when ``cancel`` is set.
         """
         ...

@@ -159,8 +159,10 @@ class SqliteCatalog:
                 for chunk in _chunks(ids):
                     query = f"{_SELECT} WHERE {column} IN ({', '.join('?' * len(chunk))})"
                     rows.update((row[0], row) for row in conn.execute(query, chunk))
-        ordered = [rows[i] for i in sorted(rows)]
-        return hashlib.sha256(repr(ordered).encode("utf-8", "surrogatepass")).hexdigest()
+        digest = hashlib.sha256()
+        for rom_id in sorted(rows):  # row by row: no big text
+            digest.update(repr(rows[rom_id]).encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
 
     async def watermark(self, platform_id: int) -> str | None:
         """The newest ``updated_at`` of a platform whose full fetch completed, or None."""

@@ -174,6 +174,6 @@ class SqliteRegistry:
     def _digest_sync(self, steam_user: str) -> str:
         digest = hashlib.sha256()
         with self._db.read() as conn:
-            rows = conn.execute(f"{_SELECT} ORDER BY rom_id", (steam_user,)).fetchall()
-        digest.update(repr(rows).encode("utf-8", "surrogatepass"))
+            for row in conn.execute(f"{_SELECT} ORDER BY rom_id", (steam_user,)):
+                digest.update(repr(row).encode("utf-8", "surrogatepass"))  # row by row: no big text
         return digest.hexdigest()
