@@ -44,6 +44,7 @@ from romdeck.adapters.romm.firmware import AiohttpRommFirmware
 from romdeck.adapters.romm.play_sessions import AiohttpRommPlaySessions
 from romdeck.adapters.romm.saves import AiohttpRommSaves
 from romdeck.adapters.steam.cloud_collections import JsonCloudCollections
+from romdeck.adapters.steam.fingerprint import StatSteamFingerprint
 from romdeck.adapters.steam.grid import FileGridArtwork
 from romdeck.adapters.steam.locator import SteamLocator
 from romdeck.adapters.steam.process import ProcSteamProcess
@@ -58,6 +59,7 @@ from romdeck.adapters.store.registry import SqliteRegistry
 from romdeck.adapters.store.saves import SqliteSaveStore
 from romdeck.adapters.store.settings_json import JsonSettingsStore
 from romdeck.adapters.store.sync_runs import SqliteSyncRunLog
+from romdeck.adapters.store.sync_stamps import JsonSyncStamps
 from romdeck.domain.bulk_import import BulkJob
 from romdeck.domain.downloads import DownloadStatus
 from romdeck.domain.layout import PlayTarget
@@ -206,6 +208,8 @@ class App:
             clock=self.clock,
             collections=JsonCloudCollections(locator, lock_dir=self.paths.data_dir / "locks"),
             runs=self.runs,
+            stamps=JsonSyncStamps(self.paths.data_dir / "sync-stamps.json"),
+            tree=StatSteamFingerprint(locator),
         )
         return FileSync(deps)
 

@@ -94,6 +94,7 @@ def _chunk(chunk: Chunk) -> dict[str, Any]:
         "remove": [{"rom_id": e.rom_id, "appid": e.appid} for e in plan.remove],
         "remaining": chunk.remaining,
         "lease_seconds": chunk.lease_seconds,
+        "planned": chunk.planned,
     }
 
 
@@ -352,8 +353,12 @@ class Plugin:
             )
             for r in results
         ]
-        committed = await self._app().panel_sync.report_chunk(str(lease_id or ""), parsed)
-        return {"committed": committed}
+        report = await self._app().panel_sync.report_chunk(str(lease_id or ""), parsed)
+        return {
+            "committed": report.committed,
+            "orphans": list(report.orphans),
+            "kept": list(report.kept),
+        }
 
     @result
     async def get_artwork(self, rom_id: int) -> dict[str, Any]:

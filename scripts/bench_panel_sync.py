@@ -64,6 +64,7 @@ class LoopLag:
     def __init__(self, interval: float = 0.005) -> None:
         self.interval = interval
         self.lags: list[float] = []
+        self.last_tick = time.perf_counter()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -72,6 +73,7 @@ class LoopLag:
     async def _run(self) -> None:
         while True:
             before = time.perf_counter()
+            self.last_tick = before
             await asyncio.sleep(self.interval)
             self.lags.append(max(0.0, time.perf_counter() - before - self.interval))
 
@@ -79,6 +81,69 @@ class LoopLag:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+
+_OUR_TOP_FILES = ("main.py", "bootstrap.py")
+
+
+class StallSampler:
+    """Where the loop is while it stalls: a thread samples every thread's stack when the
+    loop has not ticked for ``threshold`` s (the :class:`LoopLag` task ticks every 5 ms).
+
+    Each sample counts, per thread (the loop's and the workers'), its innermost frames in
+    our code (``py_modules``, ``main.py``, ``bootstrap.py``), so a stall caused by a worker
+    holding the GIL shows the worker's frames beside the loop's idle ``select``.
+    """
+
+    def __init__(self, lag: LoopLag, threshold: float = 0.004, depth: int = 4) -> None:
+        self.lag, self.threshold, self.depth = lag, threshold, depth
+        self.samples: dict[str, int] = {}
+        self.stalled = 0
+        self._stop = False
+        self._thread: Any = None
+        self._loop_thread = 0
+
+    def start(self) -> None:
+        import threading
+
+        self._loop_thread = threading.get_ident()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import traceback
+
+        while not self._stop:
+            time.sleep(0.001)
+            if time.perf_counter() - self.lag.last_tick < self.lag.interval + self.threshold:
+                continue
+            self.stalled += 1
+            for ident, frame in sys._current_frames().items():  # a profiler's job
+                if ident == threading_ident():
+                    continue
+                who = "loop" if ident == self._loop_thread else "worker"
+                ours = [
+                    f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                    for f in traceback.extract_stack(frame)
+                    if "py_modules" in f.filename or f.filename.endswith(_OUR_TOP_FILES)
+                ]
+                top = traceback.extract_stack(frame)[-1]
+                key = f"{who}: {' < '.join(reversed(ours[-self.depth :])) or '-'} @ {top.name}"
+                self.samples[key] = self.samples.get(key, 0) + 1
+
+    def stop(self) -> None:
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join(timeout=1)
+
+    def top(self, n: int) -> list[tuple[str, int]]:
+        return sorted(self.samples.items(), key=lambda kv: -kv[1])[:n]
+
+
+def threading_ident() -> int:
+    import threading
+
+    return threading.get_ident()
 
 
 class Poller:
@@ -138,7 +203,7 @@ def steam_results(chunk: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def drive(
-    url: str, size: int, tight_every: float, profile: cProfile.Profile | None
+    url: str, size: int, tight_every: float, profile: cProfile.Profile | None, stalls: int = 0
 ) -> dict[str, Any]:
     """Backend side: build the Plugin, sync everything through chunks; returns the figures."""
     decky = stub_decky()
@@ -148,6 +213,9 @@ async def drive(
     await plugin._main()
     lag = LoopLag()
     lag.start()
+    sampler = StallSampler(lag) if stalls else None
+    if sampler is not None:
+        sampler.start()
     panel_poll = Poller(plugin, 1.0)
     tight_poll = Poller(plugin, tight_every or 0.05)
     try:
@@ -190,6 +258,8 @@ async def drive(
         await panel_poll.stop()
         await tight_poll.stop()
         await lag.stop()
+        if sampler is not None:
+            sampler.stop()
         await plugin._unload()
     polls = panel_poll.latencies + tight_poll.latencies
     return {
@@ -215,6 +285,8 @@ async def drive(
         "poll_max_ms": max(polls, default=0.0) * 1000,
         "panel_poll_p99_ms": percentile(panel_poll.latencies, 0.99) * 1000,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "stall_samples": sampler.stalled if sampler else 0,
+        "stall_stacks": sampler.top(stalls) if sampler else [],
     }
 
 
@@ -247,7 +319,9 @@ def backend(args: argparse.Namespace) -> int:
                 }
             )
             os.environ.pop("ROMDECK_DATA_DIR", None)
-            figures = asyncio.run(drive(url, args.chunk, args.tight_poll / 1000, profile))
+            figures = asyncio.run(
+                drive(url, args.chunk, args.tight_poll / 1000, profile, args.stalls)
+            )
     finally:
         server.stdin.write("quit\n")
         server.stdin.flush()
@@ -297,6 +371,10 @@ def report(f: dict[str, Any]) -> None:
         f"  peak RSS {f['peak_rss_mb']:.1f} MB (target <= 100 MB)  "
         f"{verdict(f['peak_rss_mb'], TARGETS['peak_rss_mb'])}"
     )
+    if f.get("stall_stacks"):
+        print(f"  where the loop stalled ({f['stall_samples']} samples while late > 4 ms):")
+        for stack, count in f["stall_stacks"]:
+            print(f"    {count:5d}  {stack}")
     if "profile" in f:
         print(f["profile"])
 
@@ -318,6 +396,9 @@ def main() -> int:
         "today each poll recomputes the plan, so extra polls add backend CPU)",
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON lines")
+    parser.add_argument(
+        "--stalls", type=int, default=0, help="sample stacks while the loop stalls; print top N"
+    )
     args = parser.parse_args()
     if args.backend:
         args.roms = args.roms[0]
@@ -328,7 +409,7 @@ def main() -> int:
         argv = [sys.executable, __file__, "--backend", "--roms", str(n), "--chunk", str(args.chunk)]
         argv += ["--platforms", str(args.platforms), "--covers", str(args.covers)]
         argv += ["--cost", str(args.cost), "--profile", str(args.profile)]
-        argv += ["--tight-poll", str(args.tight_poll)]
+        argv += ["--tight-poll", str(args.tight_poll), "--stalls", str(args.stalls)]
         done = subprocess.run(argv, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise SystemExit(f"backend for {n} ROMs failed:\n{done.stdout}\n{done.stderr[-4000:]}")

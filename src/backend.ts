@@ -215,6 +215,8 @@ export interface SyncChunk {
   remaining: number;
   /** Seconds until unreported changes of this chunk are handed out again. */
   lease_seconds: number;
+  /** A sync has planned since the backend started (false: an empty chunk does not mean done). */
+  planned: boolean;
 }
 
 /** What the panel did with one change of a chunk. */
@@ -231,6 +233,13 @@ export interface ShortcutOutcome {
 
 export interface ChunkReport {
   committed: number;
+  /**
+   * App ids of shortcuts reported as created that nothing will own (the ROM was committed
+   * under another app id, or is no longer wanted): the panel removes those it created.
+   */
+  orphans: number[];
+  /** Rom ids whose created shortcut a backend without a plan kept uncommitted (reuse them). */
+  kept: number[];
 }
 
 export interface Artwork {

@@ -336,7 +336,7 @@ class _GoneOnce:
     """A Steam check that reports Steam gone: the wait ends, while the process table the
     write checks still shows Steam (it started again in between)."""
 
-    def is_running(self) -> bool:
+    async def running(self) -> bool:
         return False
 
 

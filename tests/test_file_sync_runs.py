@@ -11,6 +11,7 @@ from romdeck.adapters.store.database import SqliteDatabase
 from romdeck.adapters.store.registry import SqliteRegistry
 from romdeck.adapters.store.sync_runs import SqliteSyncRunLog
 from romdeck.domain.models import Selection
+from romdeck.domain.plan import ShortcutScan
 from romdeck.errors import NotFoundError
 from romdeck.services.file_sync import FileSync, FileSyncDeps
 from test_panel_sync import HandClock, StubRefresher, spec
@@ -19,8 +20,8 @@ from test_panel_sync import HandClock, StubRefresher, spec
 class NoShortcutsYet:
     """A user whose shortcuts.vdf holds nothing of ours (what a dry run reads)."""
 
-    def own_shortcuts(self, steam_user: str) -> list[object]:
-        return []
+    async def scan(self, steam_user: str) -> ShortcutScan:
+        return ShortcutScan(frozenset(), ())
 
 
 def build(tmp_path: Path, refresher: StubRefresher) -> tuple[FileSync, SqliteSyncRunLog]:

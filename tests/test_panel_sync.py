@@ -65,6 +65,8 @@ class StubRefresher:
         *,
         progress: ProgressSink = lambda _: None,
         cancel: asyncio.Event | None = None,
+        unchanged_since: str | None = None,
+        stamped: bool = False,
     ) -> CatalogRefresh:
         await asyncio.sleep(0)
         if self.fail is not None:
@@ -136,7 +138,7 @@ async def test_two_callers_never_get_the_same_adds_and_everything_lands_once(env
         sync.report_chunk(second.lease_id, added(second.plan.add)),
         sync.report_chunk(first.lease_id, added(first.plan.add)),
     )
-    assert committed == [8, 8]
+    assert [report.committed for report in committed] == [8, 8]
     last = sync.next_chunk(50)
     assert {s.rom_id for s in last.plan.add} == set(range(1, 21)) - ids_a - ids_b
     assert last.lease_id is not None
@@ -171,10 +173,13 @@ async def test_an_expired_lease_is_handed_out_again_and_a_late_report_adds_no_du
     again = sync.next_chunk(5)
     assert [s.rom_id for s in again.plan.add] == [s.rom_id for s in stale.plan.add]
     assert again.lease_id is not None and stale.lease_id is not None
-    assert await sync.report_chunk(again.lease_id, added(again.plan.add, base=3_100_000_000)) == 5
+    report = await sync.report_chunk(again.lease_id, added(again.plan.add, base=3_100_000_000))
+    assert report.committed == 5
     # the first caller comes back and reports what it did long ago
     late = await sync.report_chunk(stale.lease_id, added(stale.plan.add, base=3_200_000_000))
-    assert late == 0
+    assert late.committed == 0
+    assert late.orphans == tuple(3_200_000_000 + s.rom_id for s in stale.plan.add)
+    assert late.kept == ()
     entries = await env.registry.entries(PANEL_USER)
     assert len(entries) == 5
     assert {e.appid for e in entries.values()} == {3_100_000_000 + s.rom_id for s in again.plan.add}
@@ -192,8 +197,11 @@ async def test_a_late_report_before_the_rehand_commits_and_the_second_report_is_
     env.clock.now += LEASE + 1
     again = sync.next_chunk(3)
     assert stale.lease_id and again.lease_id
-    assert await sync.report_chunk(stale.lease_id, added(stale.plan.add, base=3_200_000_000)) == 3
-    assert await sync.report_chunk(again.lease_id, added(again.plan.add, base=3_100_000_000)) == 0
+    first = await sync.report_chunk(stale.lease_id, added(stale.plan.add, base=3_200_000_000))
+    assert first.committed == 3 and first.orphans == ()
+    second = await sync.report_chunk(again.lease_id, added(again.plan.add, base=3_100_000_000))
+    assert second.committed == 0
+    assert second.orphans == tuple(3_100_000_000 + s.rom_id for s in again.plan.add)
     entries = await env.registry.entries(PANEL_USER)
     assert {e.appid for e in entries.values()} == {3_200_000_000 + s.rom_id for s in stale.plan.add}
 
@@ -235,7 +243,7 @@ async def test_a_renamed_rom_is_an_update_keeping_its_appid(env: Env) -> None:
     assert old.appid == 3_000_000_003 and new.app_name == "Renamed"
     assert chunk.lease_id
     results = [ChunkResult(rom_id=4, removed=True), ChunkResult(rom_id=3)]
-    assert await sync.report_chunk(chunk.lease_id, results) == 2
+    assert (await sync.report_chunk(chunk.lease_id, results)).committed == 2
     entries = await env.registry.entries(PANEL_USER)
     assert 4 not in entries and entries[3].appid == 3_000_000_003
     assert entries[3].spec.app_name == "Renamed"
@@ -249,7 +257,7 @@ async def test_failed_results_end_the_run_as_partial_and_are_not_handed_out_agai
     chunk = sync.next_chunk(100)
     assert chunk.lease_id
     results = [ChunkResult(rom_id=s.rom_id, error="Steam said no") for s in chunk.plan.add]
-    assert await sync.report_chunk(chunk.lease_id, results) == 0
+    assert (await sync.report_chunk(chunk.lease_id, results)).committed == 0
     assert sync.next_chunk(100).lease_id is None
     assert sync.state.running is False
     assert sync.state.summary is not None and len(sync.state.summary.failures) == 20
@@ -290,3 +298,35 @@ async def test_a_broken_registry_during_planning_ends_the_run_as_failed(env: Env
     assert sync.state.error is not None and sync.state.error.code.value == "internal"
     run = await env.runs.last()
     assert run is not None and run["status"] == "failed"
+
+
+async def test_a_report_reaching_a_restarted_backend_before_it_plans_keeps_the_shortcuts(
+    env: Env,
+) -> None:
+    sync = env.sync()
+    await started(sync)
+    in_flight = sync.next_chunk(4)
+    await sync.close()
+    env.reopen()
+    restarted = env.sync()  # nothing planned yet: it cannot tell what the shortcuts are for
+    assert in_flight.lease_id
+    early = await restarted.report_chunk(in_flight.lease_id, added(in_flight.plan.add))
+    assert early.committed == 0 and early.orphans == ()
+    assert early.kept == tuple(s.rom_id for s in in_flight.plan.add)
+    assert await env.registry.entries(PANEL_USER) == {}
+
+
+async def test_a_shortcut_for_a_rom_no_longer_wanted_is_an_orphan_and_a_repeat_is_not(
+    env: Env,
+) -> None:
+    sync = env.sync()
+    await started(sync)
+    chunk = sync.next_chunk(3)
+    assert chunk.lease_id
+    assert (await sync.report_chunk(chunk.lease_id, added(chunk.plan.add))).committed == 3
+    repeat = await sync.report_chunk(chunk.lease_id, added(chunk.plan.add))
+    assert repeat.committed == 0 and repeat.orphans == () and repeat.kept == ()
+    unwanted = [ChunkResult(rom_id=999, appid=3_000_000_999)]
+    assert (await sync.report_chunk("", unwanted)).orphans == (3_000_000_999,)
+    failed = [ChunkResult(rom_id=998, appid=3_000_000_998, error="Steam said no")]
+    assert (await sync.report_chunk("", failed)).orphans == ()

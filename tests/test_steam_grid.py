@@ -101,3 +101,16 @@ def test_a_grid_path_that_is_a_file_raises_state_error_naming_it(steam_root):
 
     with pytest.raises(StateError, match="grid"):
         FileGridArtwork(steam_root).write_portrait(USER, APPID, PNG)
+
+
+async def test_portraits_lists_the_appids_with_a_portrait_from_one_listing(steam_root: Path):
+    artwork = FileGridArtwork(steam_root)
+    assert await artwork.portraits(USER) == set()
+    await artwork.save_portrait(USER, APPID, PNG)
+    await artwork.save_portrait(USER, APPID + 1, PNG)
+    grid = steam_root / "userdata" / USER / "config" / "grid"
+    (grid / f"{APPID + 2}.png").write_bytes(PNG)  # a wide image is not a portrait
+    (grid / "notes p.png").write_bytes(PNG)
+    assert await artwork.portraits(USER) == {APPID, APPID + 1}
+    await artwork.remove_art(USER, [APPID])
+    assert await artwork.portraits(USER) == {APPID + 1}

@@ -409,3 +409,85 @@ def test_a_lock_dir_keeps_the_lock_out_of_steams_folder(steam_root, tmp_path):
     path = shortcuts_path(steam_root, USER)
     assert not list(path.parent.glob("*.lock"))
     assert (locks / f"shortcuts-{USER}.lock").exists()
+
+
+def counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the parses of shortcuts.vdf (calls of vdf.binary_load in the adapter)."""
+    parses: list[int] = []
+    real = shortcuts_file.vdf.binary_load
+
+    def counted(*args, **kwargs):
+        parses.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(shortcuts_file.vdf, "binary_load", counted)
+    return parses
+
+
+async def test_a_scan_then_a_write_parse_the_file_once_and_keep_every_foreign_byte(
+    shortcuts, steam_root, monkeypatch
+):
+    path = shortcuts_path(steam_root, USER)
+    before = load(path)
+    parses = counting_parses(monkeypatch)
+    scan = await shortcuts.scan(USER)
+    assert scan.appids == {row["appid"] for row in shortcuts.read(USER)}
+    parses.clear()  # read() above parsed on its own
+    assert await shortcuts.write(USER, upserts=[ours(7, 0x80000007)], removals=[])
+    assert parses == []
+    after = load(path)
+    assert list(after.values())[: len(before)] == list(before.values())
+    assert after[str(len(before))]["LaunchOptions"] == "--rom 7"
+    assert path.read_bytes().endswith(TRAILING)
+
+
+async def test_a_file_changed_between_scan_and_write_is_parsed_again_and_the_change_kept(
+    shortcuts, steam_root, monkeypatch
+):
+    path = shortcuts_path(steam_root, USER)
+    await shortcuts.scan(USER)
+    other = VdfShortcutFile(SteamLocator(steam_root))
+    other.apply(USER, upserts=[ours(8, 0x80000008, name="Written by another run")], removals=[])
+    parses = counting_parses(monkeypatch)
+    await shortcuts.write(USER, upserts=[ours(9, 0x80000009)], removals=[])
+    assert parses == [1]
+    names = [v for s in load(path).values() for k, v in s.items() if k.lower() == "appname"]
+    assert "Written by another run" in names and "Chrono Trigger" in names
+
+
+async def test_a_scan_finds_our_shortcuts_as_own_shortcuts_does(shortcuts, steam_root):
+    await shortcuts.write(
+        USER,
+        upserts=[
+            RegistryEntry(
+                spec=ShortcutSpec(
+                    rom_id=5,
+                    app_name="Ours",
+                    exe='"/opt/RomDeck/bin/romdeck-launch"',
+                    start_dir='"/opt/RomDeck/bin"',
+                    launch_options="romdeck:5",
+                    tags=("RomM: SNES",),
+                ),
+                appid=0x80000005,
+            )
+        ],
+        removals=[],
+    )
+    scan = await shortcuts.scan(USER)
+    assert list(scan.own) == shortcuts.own_shortcuts(USER)
+    assert [found.rom_id for found in scan.own] == [5]
+    assert await shortcuts.list_users() == shortcuts.users()
+
+
+async def test_a_scanned_file_that_cannot_be_rewritten_exactly_is_refused_at_the_write(tmp_path):
+    root = make_steam_tree(tmp_path, foreign=None)
+    path = shortcuts_path(root)
+    content = encode_shortcuts([[("AppName", "A"), ("AppName", "B")]])  # type: ignore[list-item]
+    path.write_bytes(content)
+    shortcuts = VdfShortcutFile(SteamLocator(root))
+    await shortcuts.scan(USER)  # reading is fine: nothing is rewritten
+
+    with pytest.raises(CorruptFileError, match=str(path)):
+        await shortcuts.write(USER, upserts=[ours(1, 0x80000001)], removals=[])
+
+    assert path.read_bytes() == content

@@ -237,6 +237,81 @@ describe("ShortcutApplier", () => {
     expect(plan.reports).toEqual([[{ rom_id: 1, appid: 0x80000001 }]]);
   });
 
+  it("removes a shortcut it created when another caller committed the ROM first, never a foreign one", async () => {
+    const plan = new FakePlan([spec(1), spec(2)]);
+    const { steam, applier } = setup(plan);
+    const theirs = { appId: 0x90000001, strDisplayName: "Game 1", strShortcutExe: "", strShortcutStartDir: "", strLaunchOptions: "" };
+    const foreign = { ...theirs, appId: 0x12345, strDisplayName: "Not ours" };
+    steam.shortcuts.set(theirs.appId, theirs);
+    steam.shortcuts.set(foreign.appId, foreign);
+    const handOut = plan.nextSyncChunk.bind(plan);
+    plan.nextSyncChunk = async (size) => {
+      const chunk = await handOut(size);
+      // While this chunk is in Steam its lease expires; another caller creates and commits ROM 1.
+      if (chunk.lease_id === "lease-1") plan.commitElsewhere(1, theirs.appId);
+      return chunk;
+    };
+    const report = plan.reportSyncChunk.bind(plan);
+    plan.reportSyncChunk = async (leaseId, results) => {
+      const answer = await report(leaseId, results);
+      return { ...answer, orphans: [...answer.orphans, foreign.appId] }; // never ours to remove
+    };
+
+    const result = await run(applier);
+
+    expect(result).toMatchObject({ status: "done", created: 2, orphansRemoved: 1 });
+    expect(steam.calls).toContainEqual(["RemoveShortcut", 0x80000001]);
+    expect(steam.shortcuts.has(0x80000001)).toBe(false);
+    expect(steam.calls).not.toContainEqual(["RemoveShortcut", foreign.appId]);
+    expect([...steam.shortcuts.keys()].sort()).toEqual([foreign.appId, 0x80000002, theirs.appId].sort());
+    expect(plan.committed.get(1)?.appid).toBe(theirs.appId);
+  });
+
+  it("keeps a creation a restarted backend did not commit and reuses it when the ROM comes again", async () => {
+    const plan = new FakePlan([spec(1)]);
+    const { steam, applier } = setup(plan);
+    const handOut = plan.nextSyncChunk.bind(plan);
+    plan.nextSyncChunk = async (size) => {
+      const chunk = await handOut(size);
+      plan.noPlan = true; // the backend restarts while the chunk is in Steam
+      return chunk;
+    };
+
+    const first = await run(applier);
+    expect(first).toMatchObject({ status: "done", created: 1, orphansRemoved: 0 });
+    expect(plan.committed.size).toBe(0);
+    expect(steam.shortcuts.has(0x80000001)).toBe(true);
+
+    plan.nextSyncChunk = handOut;
+    plan.noPlan = false; // a new sync planned: ROM 1 is still wanted
+    const second = await run(applier);
+
+    expect(second).toMatchObject({ status: "done", created: 0, updated: 1, orphansRemoved: 0 });
+    expect(steam.methods().filter((m) => m === "AddShortcut")).toHaveLength(1);
+    expect(plan.committed.get(1)?.appid).toBe(0x80000001);
+  });
+
+  it("removes a kept creation once a planned backend has nothing left and never asked for it", async () => {
+    const plan = new FakePlan([spec(1)]);
+    const { steam, applier } = setup(plan);
+    const handOut = plan.nextSyncChunk.bind(plan);
+    plan.nextSyncChunk = async (size) => {
+      const chunk = await handOut(size);
+      plan.noPlan = true;
+      return chunk;
+    };
+    await run(applier);
+
+    plan.nextSyncChunk = handOut;
+    plan.noPlan = false;
+    plan.pendingAdds.splice(0); // the new sync no longer wants ROM 1 (deleted on the server)
+    const second = await run(applier);
+
+    expect(second).toMatchObject({ status: "done", orphansRemoved: 1 });
+    expect(steam.calls).toContainEqual(["RemoveShortcut", 0x80000001]);
+    expect(steam.shortcuts.size).toBe(0);
+  });
+
   it("says so when the backend cannot hand out a chunk", async () => {
     const plan = new FakePlan([spec(1)]);
     plan.nextSyncChunk = async () => {

@@ -8,6 +8,11 @@
  * so an interrupted sync resumes where it stopped. It stops, with a message for
  * the user, when this Steam boot's creation budget ({@link CreationBudget}) is
  * spent.
+ *
+ * Shortcuts it created that the backend will never own (`orphans` in the report: the
+ * ROM was committed under another app id, or is no longer wanted) are removed again,
+ * and so are those a restarted backend kept uncommitted once it has nothing left to
+ * hand out. Only shortcuts this applier created are ever removed that way.
  */
 import type { Artwork, ChunkReport, ShortcutChange, ShortcutOutcome, SyncChunk } from "../backend";
 import { CreationBudget } from "./budget";
@@ -44,6 +49,8 @@ export interface ApplyProgress {
   failed: number;
   /** Changes the backend still had after the last chunk. */
   remaining: number;
+  /** Shortcuts this applier created and removed again because nothing owns them. */
+  orphansRemoved?: number;
 }
 
 /** How a run ended; `message` says why in words when it did not simply finish. */
@@ -125,6 +132,10 @@ export class ShortcutApplier {
   private readonly budget: CreationBudget;
   /** rom id -> app id Steam assigned, for creations not yet committed by the backend. */
   private readonly unreported = new Map<number, number>();
+  /** App ids of every shortcut this applier created: the only ones it removes as orphans. */
+  private readonly created = new Set<number>();
+  /** Rom ids of `unreported` creations a backend without a plan kept (see ChunkReport.kept). */
+  private readonly kept = new Set<number>();
 
   constructor(steam: SteamEnv, source: PlanSource, budget = new CreationBudget()) {
     this.steam = steam;
@@ -135,7 +146,7 @@ export class ShortcutApplier {
   /** Applies chunks until the backend has none left, the budget is spent, `signal` aborts, or a backend call fails. */
   async run(options: ApplyOptions = {}): Promise<ApplyResult> {
     const opts = { ...DEFAULTS, ...options };
-    const tally: ApplyProgress = { created: 0, updated: 0, removed: 0, failed: 0, remaining: 0 };
+    const tally: ApplyProgress = { created: 0, updated: 0, removed: 0, failed: 0, remaining: 0, orphansRemoved: 0 };
     const end = (status: ApplyResult["status"], text = ""): ApplyResult => ({
       ...tally,
       status,
@@ -153,14 +164,17 @@ export class ShortcutApplier {
         return end("failed", `Could not get the next changes from RomDeck: ${message(error)}`);
       }
       tally.remaining = chunk.remaining;
-      if (chunk.lease_id === null) return end("done");
+      if (chunk.lease_id === null) {
+        if (chunk.remaining === 0 && chunk.planned) await this.dropKept(tally);
+        return end("done");
+      }
       const handedOut = [...chunk.remove, ...chunk.update, ...chunk.add].map((c) => c.rom_id);
       if (handedOut.every((romId) => failedThisRun.has(romId))) {
         const [firstError] = failedThisRun.values();
         return end("failed", `Steam refused ${failedThisRun.size} change(s); the first: ${firstError}`);
       }
       const { results, stoppedBy } = await this.applyChunk(chunk, opts, tally);
-      const reported = await this.report(chunk.lease_id, results, opts.reportAttempts);
+      const reported = await this.report(chunk.lease_id, results, opts.reportAttempts, tally);
       if (reported !== null) {
         return end("failed", `Steam has the changes but RomDeck could not record them: ${reported}`);
       }
@@ -175,20 +189,62 @@ export class ShortcutApplier {
   }
 
   /** Reports `results`; returns null on success, else the last error's message. */
-  private async report(leaseId: string, results: ShortcutOutcome[], attempts: number): Promise<string | null> {
+  private async report(
+    leaseId: string,
+    results: ShortcutOutcome[],
+    attempts: number,
+    tally: ApplyProgress,
+  ): Promise<string | null> {
     let last = "";
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      let answer: ChunkReport;
       try {
-        await this.source.reportSyncChunk(leaseId, results);
-        // A failed change keeps its app id, so the retry reuses the shortcut Steam already has.
-        for (const result of results) if (!result.error) this.unreported.delete(result.rom_id);
-        return null;
+        answer = await this.source.reportSyncChunk(leaseId, results);
       } catch (error) {
         last = message(error);
         if (attempt < attempts) await sleep(1000 * attempt);
+        continue;
       }
+      // A failed change keeps its app id, so the retry reuses the shortcut Steam already has;
+      // so does one a backend without a plan kept.
+      const kept = new Set(answer.kept ?? []);
+      for (const result of results) {
+        if (result.error) continue;
+        if (kept.has(result.rom_id)) {
+          this.kept.add(result.rom_id);
+        } else {
+          this.unreported.delete(result.rom_id);
+          this.kept.delete(result.rom_id);
+        }
+      }
+      for (const appId of answer.orphans ?? []) await this.removeOrphan(appId, tally);
+      return null;
     }
     return last;
+  }
+
+  /** Removes a shortcut this applier created that nothing owns; a foreign app id is left alone. */
+  private async removeOrphan(appId: number, tally: ApplyProgress): Promise<void> {
+    if (!this.created.has(appId)) return;
+    const outcome = await this.remove(-1, appId);
+    if (outcome.error) return; // still ours and still unowned: the next report or run tries again
+    this.created.delete(appId);
+    for (const [romId, known] of this.unreported) {
+      if (known === appId) {
+        this.unreported.delete(romId);
+        this.kept.delete(romId);
+      }
+    }
+    tally.orphansRemoved = (tally.orphansRemoved ?? 0) + 1;
+  }
+
+  /** The backend has nothing left: shortcuts it kept uncommitted will never be asked for. */
+  private async dropKept(tally: ApplyProgress): Promise<void> {
+    for (const romId of [...this.kept]) {
+      const appId = this.unreported.get(romId);
+      this.kept.delete(romId);
+      if (appId !== undefined) await this.removeOrphan(appId, tally);
+    }
   }
 
   private async applyChunk(
@@ -260,6 +316,7 @@ export class ShortcutApplier {
         return { rom_id: spec.rom_id, appid: null, error: "Steam did not give the new shortcut an app id." };
       }
       this.budget.spend();
+      this.created.add(appId);
       this.unreported.set(spec.rom_id, appId);
       await sleep(opts.settleMs);
     }

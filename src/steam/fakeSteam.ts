@@ -172,6 +172,8 @@ export class FakePlan implements PlanSource {
   readonly sizes: number[] = [];
   /** Makes the n-th report_sync_chunk call (1-based) reject. */
   failReportOn = new Set<number>();
+  /** Answers like a restarted backend that has not planned yet: commits nothing, keeps creations. */
+  noPlan = false;
   covers = new Map<number, string>();
   private leases = 0;
   private reportCalls = 0;
@@ -186,8 +188,8 @@ export class FakePlan implements PlanSource {
     const remove = this.pendingRemoves.slice(0, size);
     const add = this.pendingAdds.slice(0, size - remove.length);
     const total = this.pendingAdds.length + this.pendingRemoves.length;
-    if (remove.length + add.length === 0) {
-      return { lease_id: null, add: [], update: [], remove: [], remaining: 0, lease_seconds: 0 };
+    if (this.noPlan || remove.length + add.length === 0) {
+      return { lease_id: null, add: [], update: [], remove: [], remaining: 0, lease_seconds: 0, planned: !this.noPlan };
     }
     this.leases += 1;
     return {
@@ -197,6 +199,7 @@ export class FakePlan implements PlanSource {
       remove,
       remaining: total - remove.length - add.length,
       lease_seconds: 60,
+      planned: true,
     };
   }
 
@@ -205,8 +208,23 @@ export class FakePlan implements PlanSource {
     if (this.failReportOn.has(this.reportCalls)) throw new Error("report failed");
     this.reports.push(results);
     let committed = 0;
+    const orphans: number[] = [];
+    const kept: number[] = [];
     for (const result of results) {
       if (result.error) continue;
+      const created = !result.removed && result.appid !== null;
+      if (created && this.noPlan) {
+        kept.push(result.rom_id);
+        continue;
+      }
+      const pending =
+        this.pendingAdds.some((s) => s.rom_id === result.rom_id) ||
+        this.pendingRemoves.some((r) => r.rom_id === result.rom_id);
+      if (!pending && created) {
+        // Committed already (another caller reported first) or no longer wanted.
+        if (this.committed.get(result.rom_id)?.appid !== result.appid) orphans.push(result.appid as number);
+        continue;
+      }
       this.committed.set(result.rom_id, result);
       committed += 1;
       const addAt = this.pendingAdds.findIndex((s) => s.rom_id === result.rom_id);
@@ -214,7 +232,14 @@ export class FakePlan implements PlanSource {
       const removeAt = this.pendingRemoves.findIndex((r) => r.rom_id === result.rom_id);
       if (removeAt >= 0) this.pendingRemoves.splice(removeAt, 1);
     }
-    return { committed };
+    return { committed, orphans, kept };
+  }
+
+  /** Another caller committed this ROM's shortcut first (under `appId`): it is no longer pending. */
+  commitElsewhere(romId: number, appId: number): void {
+    const addAt = this.pendingAdds.findIndex((s) => s.rom_id === romId);
+    if (addAt >= 0) this.pendingAdds.splice(addAt, 1);
+    this.committed.set(romId, { rom_id: romId, appid: appId });
   }
 
   async getArtwork(romId: number): Promise<Artwork> {

@@ -230,10 +230,17 @@ class Install:
 @dataclass(frozen=True, slots=True)
 class CatalogRefresh:
     """The outcome of a refresh: the platforms and chosen collections as served now,
-    the wanted shortcuts by ROM id, and the request counts for the summary."""
+    the wanted shortcuts by ROM id, and the request counts for the summary.
+
+    ``stamp``: the library stamp (:func:`romdeck.domain.sync_stamp.library_stamp`) after
+    the refresh; ``skipped``: nothing changed since the stamp the caller passed, so
+    ``desired`` was not computed (it is empty).
+    """
 
     platforms: dict[int, Platform]
     collections: tuple[Collection, ...]
     desired: dict[int, ShortcutSpec]
     fetched: int
     deleted: int
+    stamp: str = ""
+    skipped: bool = False

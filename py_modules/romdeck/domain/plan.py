@@ -165,6 +165,15 @@ class FoundShortcut:
     tags: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class ShortcutScan:
+    """What one read of ``shortcuts.vdf`` tells a sync: every shortcut's unsigned appid
+    (ours and foreign, for allocating new ids) and our shortcuts in file order."""
+
+    appids: frozenset[int]
+    own: tuple[FoundShortcut, ...]
+
+
 def own_rom_id(exe: str, launch_options: str) -> int | None:
     """The ROM id of a shortcut RomDeck made, else None (a foreign shortcut).
 

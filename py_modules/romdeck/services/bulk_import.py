@@ -83,8 +83,13 @@ class RefreshRecorder:
         *,
         progress: ProgressSink = _noop,
         cancel: asyncio.Event | None = None,
+        unchanged_since: str | None = None,
+        stamped: bool = False,
     ) -> CatalogRefresh:
-        result = await self._inner.refresh(api, selection, progress=progress, cancel=cancel)
+        result = await self._inner.refresh(
+            api, selection, progress=progress, cancel=cancel,
+            unchanged_since=unchanged_since, stamped=stamped,
+        )  # fmt: skip
         self.last = result
         return result
 
@@ -103,7 +108,10 @@ class PreparedRefresh:
         *,
         progress: ProgressSink = _noop,
         cancel: asyncio.Event | None = None,
+        unchanged_since: str | None = None,
+        stamped: bool = False,
     ) -> CatalogRefresh:
+        """The earlier refresh, always in full (never ``skipped``: the import must write)."""
         return self._result
 
 
@@ -129,6 +137,9 @@ class RegistryView:
 
     async def set_cover_key(self, steam_user: str, rom_id: int, cover_key: str) -> None:
         await self._inner.set_cover_key(self._key, rom_id, cover_key)
+
+    async def digest(self, steam_user: str) -> str:
+        return await self._inner.digest(self._key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,7 +359,7 @@ class BulkImport:
     async def _steam_exited(self, steam: SteamProcess, bound: float) -> bool:
         clock = self._deps.clock
         deadline = clock.monotonic() + bound
-        while await asyncio.to_thread(steam.is_running):
+        while await steam.running():
             if clock.monotonic() >= deadline:
                 return False
             await clock.sleep(STEAM_POLL_S)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 
 from romdeck.domain.models import (
+    CatalogRefresh,
     RegistryEntry,
     Selection,
     SyncPlan,
@@ -22,12 +23,14 @@ from romdeck.domain.models import (
 )
 from romdeck.domain.plan import (
     FoundShortcut,
+    ShortcutScan,
     adopt_shortcuts,
     allocate_appid,
     needs_artwork,
     plan_sync,
 )
 from romdeck.domain.steam_collections import memberships, report_notes
+from romdeck.domain.sync_stamp import SyncStamp, combine
 from romdeck.errors import RomDeckError, SteamRunningError
 from romdeck.services.protocols import (
     Clock,
@@ -40,7 +43,9 @@ from romdeck.services.protocols import (
     ShortcutRegistry,
     SteamCollectionStore,
     SteamProcess,
+    SteamTreeState,
     SyncRunLog,
+    SyncStampStore,
 )
 
 _log = logging.getLogger(__name__)
@@ -60,6 +65,11 @@ class FileSyncDeps:
     cover_concurrency: int = 8
     collections: SteamCollectionStore | None = None
     """Writes the cloud-storage collections; None: tags only."""
+    stamps: SyncStampStore | None = None
+    """Where complete runs leave their stamps; with ``tree``, a resync that finds nothing
+    changed skips planning (None: every run plans in full)."""
+    tree: SteamTreeState | None = None
+    """Fingerprints the Steam files of a user for the stamps."""
 
 
 def _noop(_: SyncProgress) -> None:
@@ -94,9 +104,7 @@ class FileSync:
         ``failed``); an exception that is not ours is logged with its traceback and recorded
         as failed before it propagates.
         """
-        runs = self._deps.runs
-        clock = self._deps.clock
-        run_id = await runs.start(clock.now_iso())
+        run_id = await self._deps.runs.start(self._deps.clock.now_iso())
         try:
             summary = await self._run(
                 api,
@@ -113,15 +121,17 @@ class FileSync:
             else:
                 _log.exception("The headless sync failed unexpectedly")
                 message = f"Unexpected error: {type(error).__name__}"
-            await runs.finish(
-                run_id, finished_at=clock.now_iso(), status="failed", summary={"error": message}
-            )
+            await self._record(run_id, "failed", {"error": message})
             raise
         status = "dry-run" if dry_run else ("partial" if summary.failures else "ok")
-        await runs.finish(
-            run_id, finished_at=clock.now_iso(), status=status, summary=asdict(summary)
-        )
+        await self._record(run_id, status, asdict(summary))
         return summary
+
+    async def _record(self, run_id: int, status: str, summary: Mapping[str, object]) -> None:
+        """End run ``run_id`` in the run log with ``status`` and ``summary``."""
+        await self._deps.runs.finish(
+            run_id, finished_at=self._deps.clock.now_iso(), status=status, summary=summary
+        )
 
     async def _run(
         self,
@@ -137,39 +147,95 @@ class FileSync:
         deps = self._deps
         started = deps.clock.monotonic()
         if not dry_run:
-            self._refuse_if_steam_running()
-        users = list(steam_users) or deps.shortcuts.users()
-        refresh = await deps.refresher.refresh(api, selection, progress=progress, cancel=cancel)
+            await self._refuse_if_steam_running()
+        users = list(steam_users) or await deps.shortcuts.list_users()
+        stored = await deps.stamps.load() if deps.stamps is not None else {}
+        library = await self._unchanged_library(users, stored)
+        refresh = await deps.refresher.refresh(
+            api,
+            selection,
+            progress=progress,
+            cancel=cancel,
+            unchanged_since=library,
+            stamped=deps.stamps is not None and deps.tree is not None,
+        )
+        if refresh.skipped:  # the short path: the last complete run left exactly this
+            return SyncSummary(
+                unchanged=sum(stored[user].unchanged for user in users),
+                dry_run=dry_run,
+                seconds=round(deps.clock.monotonic() - started, 3),
+                notes=tuple(note for user in users for note in stored[user].notes),
+            )
         summary = SyncSummary(dry_run=dry_run)
+        user_notes: dict[str, tuple[str, ...]] = {}
         for user in users:
             entries = await deps.registry.entries(user)
-            plan = plan_sync(refresh.desired, entries)
+            plan = await asyncio.to_thread(plan_sync, refresh.desired, entries)  # CPU
+            scan = ShortcutScan(frozenset(), ())
             if plan.add or plan.update:  # only then could our shortcuts be written twice
-                entries = await self._adopt(user, entries, await self._own_shortcuts(user), dry_run)
-                plan = plan_sync(refresh.desired, entries)
+                scan = await deps.shortcuts.scan(user)  # the one parse of this sync
+                entries = await self._adopt(user, entries, scan.own, dry_run)
+                plan = await asyncio.to_thread(plan_sync, refresh.desired, entries)
             summary = _add_counts(summary, plan)
             if dry_run:
                 continue
-            self._refuse_if_steam_running()
-            entries = await self._apply(user, plan, entries, progress)
+            await self._refuse_if_steam_running()
+            entries = await self._apply(user, plan, entries, scan.appids, progress)
             written, failures = await self._sync_covers(user, entries, covers, progress)
             notes, failed = await self._write_collections(user, entries)
+            user_notes[user] = notes
             summary = replace(
                 summary,
                 covers_written=summary.covers_written + written,
                 failures=summary.failures + failures + failed,
                 notes=summary.notes + notes,
             )
+        if not dry_run and not summary.failures:
+            await self._save_stamps(user_notes, stored, refresh)
         return replace(summary, seconds=round(deps.clock.monotonic() - started, 3))
 
-    async def _own_shortcuts(self, user: str) -> list[FoundShortcut]:
-        return await asyncio.to_thread(self._deps.shortcuts.own_shortcuts, user)
+    async def _local_stamp(self, user: str) -> str | None:
+        """The user's local stamp (registry rows and Steam files), None without the deps."""
+        deps = self._deps
+        if deps.tree is None or deps.stamps is None:
+            return None
+        return combine([user, await deps.registry.digest(user), await deps.tree.fingerprint(user)])
+
+    async def _unchanged_library(
+        self, users: Sequence[str], stored: Mapping[str, SyncStamp]
+    ) -> str | None:
+        """The library stamp every user's last complete run recorded, when each user's
+        local stamp is still the one it recorded; else None (plan in full)."""
+        libraries: set[str] = set()
+        for user in users:
+            stamp = stored.get(user)
+            if stamp is None or await self._local_stamp(user) != stamp.local:
+                return None
+            libraries.add(stamp.library)
+        return libraries.pop() if len(libraries) == 1 else None
+
+    async def _save_stamps(
+        self,
+        user_notes: Mapping[str, tuple[str, ...]],
+        stored: Mapping[str, SyncStamp],
+        refresh: CatalogRefresh,
+    ) -> None:
+        """Record a complete run's stamps (after its writes) for the next resync;
+        ``user_notes``: the notes of each user synced."""
+        if self._deps.stamps is None or not refresh.stamp:
+            return
+        stamps = dict(stored)
+        for user, notes in user_notes.items():
+            local = await self._local_stamp(user)
+            if local is not None:
+                stamps[user] = SyncStamp(refresh.stamp, local, len(refresh.desired), notes)
+        await self._deps.stamps.save(stamps)
 
     async def _adopt(
         self,
         user: str,
         entries: dict[int, RegistryEntry],
-        found: list[FoundShortcut],
+        found: Sequence[FoundShortcut],
         dry_run: bool,
     ) -> dict[int, RegistryEntry]:
         """Record our shortcuts the registry lacks (lost state.db, crash before commit).
@@ -192,13 +258,13 @@ class FileSync:
         if store is None:
             return (), ()
         try:
-            report = await asyncio.to_thread(store.write, user, memberships(entries.values()))
+            report = await store.save(user, memberships(entries.values()))
         except RomDeckError as err:
             return (), (f"collections of Steam user {user}: {err.message}",)
         return report_notes(user, report), ()
 
-    def _refuse_if_steam_running(self) -> None:
-        if self._deps.steam.is_running():
+    async def _refuse_if_steam_running(self) -> None:
+        if await self._deps.steam.running():
             raise SteamRunningError(
                 "Steam is running. Close Steam (or use the RomDeck panel in Game Mode) "
                 "before syncing, so its shortcuts file is not overwritten."
@@ -209,15 +275,19 @@ class FileSync:
         user: str,
         plan: SyncPlan,
         entries: dict[int, RegistryEntry],
+        in_file: frozenset[int],
         progress: ProgressSink,
     ) -> dict[int, RegistryEntry]:
-        """Write the plan to the user's shortcuts file and registry; returns the new entries."""
+        """Write the plan to the user's shortcuts file and registry; returns the new entries.
+
+        ``in_file``: every appid in the file (scanned whenever the plan adds).
+        """
         deps = self._deps
         if plan.is_empty:
             return entries
         total = len(plan.add) + len(plan.update) + len(plan.remove)
         progress(SyncProgress("apply", 0, total, f"Writing shortcuts for Steam user {user}"))
-        taken = {e.appid for e in entries.values()} | deps.shortcuts.appids(user)
+        taken = {e.appid for e in entries.values()} | in_file
         upserts: list[RegistryEntry] = []
         for spec in plan.add:
             appid = allocate_appid(spec, taken)
@@ -225,12 +295,11 @@ class FileSync:
             upserts.append(RegistryEntry(spec=spec, appid=appid))
         upserts += [replace(entry, spec=spec) for entry, spec in plan.update]
         removals = [entry.appid for entry in plan.remove]
-        deps.shortcuts.apply(user, upserts=upserts, removals=removals)
+        await deps.shortcuts.write(user, upserts=upserts, removals=removals)
         await deps.registry.commit(
             user, upserts=upserts, removed_rom_ids=[entry.rom_id for entry in plan.remove]
         )
-        for appid in removals:
-            deps.grid.remove(user, appid)
+        await deps.grid.remove_art(user, removals)
         progress(SyncProgress("apply", total, total, f"Wrote shortcuts for Steam user {user}"))
         removed = {entry.rom_id for entry in plan.remove}
         updated = {rom_id: e for rom_id, e in entries.items() if rom_id not in removed}
@@ -245,11 +314,12 @@ class FileSync:
         progress: ProgressSink,
     ) -> tuple[int, tuple[str, ...]]:
         deps = self._deps
+        present = await deps.grid.portraits(user)
         todo = [
             entry
             for entry in entries.values()
             if needs_artwork(entry.spec, entry)
-            or (entry.spec.cover_path and not deps.grid.has_portrait(user, entry.appid))
+            or (entry.spec.cover_path and entry.appid not in present)
         ]
         if not todo:
             return 0, ()
@@ -262,7 +332,7 @@ class FileSync:
             async with limiter:
                 try:
                     png = await covers.fetch_png(entry.spec.cover_path)
-                    await asyncio.to_thread(deps.grid.write_portrait, user, entry.appid, png)
+                    await deps.grid.save_portrait(user, entry.appid, png)
                 except RomDeckError as err:
                     failures.append(f"cover of {entry.spec.app_name!r}: {err.message}")
                     return False

@@ -21,6 +21,7 @@ from romdeck.domain.models import (
     SyncProgress,
 )
 from romdeck.domain.plan import desired_shortcuts
+from romdeck.domain.sync_stamp import library_stamp
 from romdeck.domain.watermark import EPOCH, newest, safe_mark, updated_after
 from romdeck.errors import CancelledError
 from romdeck.services.protocols import CatalogStore, ProgressSink, RommCatalogApi
@@ -51,8 +52,16 @@ class LibraryRefresher:
         *,
         progress: ProgressSink = _noop,
         cancel: asyncio.Event | None = None,
+        unchanged_since: str | None = None,
+        stamped: bool = False,
     ) -> CatalogRefresh:
         """Fetch what changed on the server and return the wanted shortcuts.
+
+        ``stamped``: also compute the library stamp (see :mod:`romdeck.domain.sync_stamp`;
+        it reads the mirrored ROMs once more). ``unchanged_since``: a library stamp from an
+        earlier refresh; when the stamp after this refresh is the same (same selection,
+        launcher, platform names, collections and mirrored ROMs), the wanted shortcuts
+        are not computed (``skipped``). Either makes the result carry its ``stamp``.
 
         Raises the client's errors (unreachable, auth, bad response) and
         ``CancelledError`` when ``cancel`` is set between pages. The mirror is
@@ -80,9 +89,21 @@ class LibraryRefresher:
         deleted = await fetcher.reconcile_counts(known, platforms)
         for collection in collections:
             await fetcher.collection(collection)
-        roms = await self._catalog.roms(
-            platform_ids=chosen, rom_ids={rid for c in collections for rid in c.rom_ids}
-        )
+        members = {rid for c in collections for rid in c.rom_ids}
+        stamp = ""
+        if stamped or unchanged_since is not None:
+            stamp = library_stamp(
+                selection=selection,
+                launcher=self._launcher,
+                platforms=[platforms[pid] for pid in chosen],
+                collections=collections,
+                catalog=await self._catalog.digest(platform_ids=chosen, rom_ids=members),
+            )
+        if stamp and unchanged_since == stamp:
+            return CatalogRefresh(
+                platforms, collections, {}, fetcher.fetched, deleted, stamp=stamp, skipped=True
+            )
+        roms = await self._catalog.roms(platform_ids=chosen, rom_ids=members)
         # pure CPU, ~0.1 s at 20,000 ROMs: computed in a worker thread so the loop never stalls
         desired = await asyncio.to_thread(
             functools.partial(
@@ -93,7 +114,9 @@ class LibraryRefresher:
                 launcher=self._launcher,
             )
         )
-        return CatalogRefresh(platforms, collections, desired, fetcher.fetched, deleted)
+        return CatalogRefresh(
+            platforms, collections, desired, fetcher.fetched, deleted, stamp=stamp
+        )
 
     async def _forget_unchosen(
         self, chosen: Sequence[int], collections: Sequence[Collection]

@@ -66,19 +66,40 @@ class ChunkResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ChunkReport:
+    """The answer to a report: what was committed, and what the panel must do with the
+    shortcuts it created that were not.
+
+    ``committed``: ROMs committed to the registry. ``orphans``: unsigned appids of
+    shortcuts the panel reported creating that nothing will ever own: the ROM was
+    committed under another appid (another caller reported it first, e.g. after this
+    lease expired) or is no longer wanted; the panel removes them. ``kept``: ROM ids
+    whose created shortcut was neither committed nor orphaned because no plan is loaded
+    (the backend restarted and no sync has planned yet); the panel keeps them for reuse.
+    """
+
+    committed: int
+    orphans: tuple[int, ...] = ()
+    kept: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Chunk:
     """One leased slice of the plan.
 
     ``lease_id`` is None (and the plan empty) when nothing is left to hand out: all
     done, or everything left is leased to another caller. ``remaining``: operations of
     the plan not yet reported (leased ones included). ``lease_seconds``: how long the
-    caller has to report before the chunk is handed out again.
+    caller has to report before the chunk is handed out again. ``planned``: a sync has
+    planned since the backend started (False: nothing is known of what is wanted, e.g.
+    after a restart, so an empty chunk does not mean that everything is done).
     """
 
     lease_id: str | None
     plan: SyncPlan
     remaining: int
     lease_seconds: float
+    planned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +165,7 @@ class PanelSync:
         self._leases: dict[str, _Lease] = {}
         self._lease_serial = 0
         self._total = 0
+        self._planned = False
 
     @property
     def remaining(self) -> int:
@@ -199,6 +221,7 @@ class PanelSync:
         self._removes = {e.rom_id: e for e in plan.remove}
         self._updates = {spec.rom_id: (e, spec) for e, spec in plan.update}
         self._adds = {spec.rom_id: spec for spec in plan.add}
+        self._planned = True
         self._total = self.remaining
         self._tally = replace(self._tally, unchanged=plan.unchanged)
         if self._total == 0:
@@ -253,21 +276,22 @@ class PanelSync:
             + tuple(s.rom_id for s in adds)
         )
         if not rom_ids:
-            return Chunk(None, SyncPlan(), self.remaining, self._lease_seconds)
+            return Chunk(None, SyncPlan(), self.remaining, self._lease_seconds, self._planned)
         self._lease_serial += 1
         lease_id = f"{self._run_id}-{self._lease_serial}"
         self._leases[lease_id] = _Lease(rom_ids, self._clock.monotonic() + self._lease_seconds)
         for rom_id in rom_ids:
             self._leased[rom_id] = lease_id
         plan = SyncPlan(add=tuple(adds), update=tuple(updates), remove=tuple(removes))
-        return Chunk(lease_id, plan, self.remaining, self._lease_seconds)
+        return Chunk(lease_id, plan, self.remaining, self._lease_seconds, self._planned)
 
-    async def report_chunk(self, lease_id: str, results: Sequence[ChunkResult]) -> int:
-        """Commit what the panel applied; returns how many ROMs were committed.
+    async def report_chunk(self, lease_id: str, results: Sequence[ChunkResult]) -> ChunkReport:
+        """Commit what the panel applied; returns what was committed and the orphans.
 
         The lease ends. An add needs the appid Steam returned; an update keeps the
         registered appid. A result for a ROM no longer in the plan (already committed
-        from another lease, e.g. after this lease expired) is not committed again.
+        from another lease, e.g. after this lease expired) is not committed again: its
+        appid, when it is not the registered one, is an orphan (see :class:`ChunkReport`).
         Results with an ``error`` are counted as failures and left for the next sync.
         Raises ``StateError`` when the registry cannot be written (the plan is kept).
         """
@@ -276,12 +300,15 @@ class PanelSync:
         removed: list[int] = []
         failures: list[str] = []
         taken: dict[int, _Op] = {}
+        orphans: list[int] = []
+        kept: list[int] = []
         for result in results:
             rom_id = result.rom_id
             if rom_id in taken:
                 continue
             op = self._take(rom_id)
             if op is None:
+                self._unowned(result, orphans, kept)
                 continue
             taken[rom_id] = op
             if result.error:
@@ -325,7 +352,19 @@ class PanelSync:
             )
             if left == 0:
                 await self._finish()
-        return len(upserts) + len(removed)
+        return ChunkReport(len(upserts) + len(removed), tuple(orphans), tuple(kept))
+
+    def _unowned(self, result: ChunkResult, orphans: list[int], kept: list[int]) -> None:
+        """Sort a created shortcut whose ROM has no pending operation: orphan or kept."""
+        if result.appid is None or result.error or result.removed:
+            return
+        appid = result.appid & 0xFFFFFFFF
+        if not self._planned:
+            kept.append(result.rom_id)
+            return
+        entry = self._entries.get(result.rom_id)
+        if entry is None or entry.appid != appid:
+            orphans.append(appid)
 
     def _take(self, rom_id: int) -> _Op | None:
         self._leased.pop(rom_id, None)

@@ -23,9 +23,10 @@ from romdeck.domain.models import (
     ServerInfo,
     SyncProgress,
 )
-from romdeck.domain.plan import FoundShortcut
+from romdeck.domain.plan import ShortcutScan
 from romdeck.domain.settings import Connection, Settings
 from romdeck.domain.steam_collections import CollectionsReport
+from romdeck.domain.sync_stamp import SyncStamp
 
 ProgressSink = Callable[[SyncProgress], None]
 """Receives progress reports; must not block."""
@@ -144,6 +145,10 @@ class CatalogStore(Protocol):
         """Mirrored ROMs on these platforms, plus these ROM ids wherever they are."""
         ...
 
+    async def digest(self, *, platform_ids: Iterable[int], rom_ids: Iterable[int] = ()) -> str:
+        """A hex digest of the mirrored ROMs :meth:`roms` would return: any change changes it."""
+        ...
+
     async def watermark(self, platform_id: int) -> str | None:
         """The newest ``updated_at`` fetched for a platform whose full fetch completed.
 
@@ -190,27 +195,30 @@ class ShortcutRegistry(Protocol):
         """Record that the cover ``cover_key`` was written for a ROM's shortcut."""
         ...
 
+    async def digest(self, steam_user: str) -> str:
+        """A hex digest of every entry of a Steam user: any change to them changes it."""
+        ...
+
 
 class ShortcutFile(Protocol):
     """Steam's ``shortcuts.vdf`` of one Steam user, written directly (Steam not running).
 
-    Raises ``SteamNotFoundError``, ``CorruptFileError`` (file left untouched) or
-    ``DiskFullError``/``StateError`` on a failed write (the old file survives).
+    Every method does its file work off the event loop. Raises ``SteamNotFoundError``,
+    ``CorruptFileError`` (file left untouched) or ``DiskFullError``/``StateError`` on a
+    failed write (the old file survives).
     """
 
-    def users(self) -> list[str]:
+    async def list_users(self) -> list[str]:
         """Steam user ids (``userdata/<id>``) that have a ``config`` folder."""
         ...
 
-    def appids(self, steam_user: str) -> set[int]:
-        """The unsigned appids of every shortcut in the file, ours and foreign."""
+    async def scan(self, steam_user: str) -> ShortcutScan:
+        """Every shortcut's unsigned appid and RomDeck's shortcuts (launcher exe,
+        ``romdeck:<id>``) in file order, from one parse that the next ``write`` reuses
+        when the file has not changed meanwhile."""
         ...
 
-    def own_shortcuts(self, steam_user: str) -> list[FoundShortcut]:
-        """RomDeck's shortcuts found in the file (launcher exe, ``romdeck:<id>``), in order."""
-        ...
-
-    def apply(
+    async def write(
         self,
         steam_user: str,
         *,
@@ -226,23 +234,27 @@ class ShortcutFile(Protocol):
 
 
 class GridArtwork(Protocol):
-    """Steam's grid folder of one user (``userdata/<id>/config/grid``)."""
+    """Steam's grid folder of one user (``userdata/<id>/config/grid``), off the event loop."""
 
-    def write_portrait(self, steam_user: str, appid: int, png: bytes) -> None:
+    async def save_portrait(self, steam_user: str, appid: int, png: bytes) -> None:
         """Write ``{appid}p.png`` atomically."""
         ...
 
-    def has_portrait(self, steam_user: str, appid: int) -> bool: ...
+    async def portraits(self, steam_user: str) -> set[int]:
+        """The appids that have a portrait (one listing of the folder)."""
+        ...
 
-    def remove(self, steam_user: str, appid: int) -> None:
-        """Remove every grid image of ``appid`` (portrait, wide, hero, logo, icon)."""
+    async def remove_art(self, steam_user: str, appids: Iterable[int]) -> None:
+        """Remove every grid image of these appids (portrait, wide, hero, logo, icon)."""
         ...
 
 
 class SteamProcess(Protocol):
     """Whether the Steam client is running on this machine."""
 
-    def is_running(self) -> bool: ...
+    async def running(self) -> bool:
+        """Read from the process table off the event loop. Raises ``StateError``."""
+        ...
 
 
 class SettingsStore(Protocol):
@@ -287,9 +299,14 @@ class LibraryRefresh(Protocol):
         *,
         progress: ProgressSink = ...,
         cancel: asyncio.Event | None = None,
+        unchanged_since: str | None = None,
+        stamped: bool = False,
     ) -> CatalogRefresh:
         """The wanted shortcuts by ROM id after the refresh.
 
+        ``stamped``: the result carries the library ``stamp``. ``unchanged_since``: a
+        library stamp of an earlier refresh; when nothing changed since, the result is
+        ``skipped`` (no wanted shortcuts computed).
         Raises the client's errors and ``CancelledError`` when ``cancel`` is set.
         """
         ...
@@ -314,12 +331,37 @@ class SteamCollectionStore(Protocol):
     ``BusyError``, or ``DiskFullError``/``StateError`` on a failed write (old files survive).
     """
 
-    def write(
+    async def save(
         self, steam_user: str, collections: Mapping[str, AbstractCollection[int]]
     ) -> CollectionsReport:
         """Make RomDeck's collections exactly ``collections`` (name → unsigned appids),
-        leaving every other entry as it was; backed up and atomic. The report says
-        ``no_cloud_storage`` where the file does not exist (older clients: tags only)."""
+        leaving every other entry as it was; backed up and atomic, off the event loop. The
+        report says ``no_cloud_storage`` where the file does not exist (older clients:
+        tags only)."""
+        ...
+
+
+class SteamTreeState(Protocol):
+    """A cheap fingerprint of the Steam files a headless sync writes for one user
+    (``shortcuts.vdf``, the grid folder, the collections files): stats, no contents."""
+
+    async def fingerprint(self, steam_user: str) -> str:
+        """Text that stays the same while none of those files changes.
+
+        Raises ``SteamNotFoundError``.
+        """
+        ...
+
+
+class SyncStampStore(Protocol):
+    """The headless sync's stamps by Steam user (a cache: losing it costs one full plan)."""
+
+    async def load(self) -> dict[str, SyncStamp]:
+        """Every stored stamp; ``{}`` when none (or unreadable)."""
+        ...
+
+    async def save(self, stamps: Mapping[str, SyncStamp]) -> None:
+        """Replace every stamp. Raises ``DiskFullError`` or ``StateError``."""
         ...
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from urllib.parse import quote
@@ -132,7 +133,8 @@ class AiohttpRommClient:
             scope="roms.read", on_401=TOKEN_REJECTED,
         )  # fmt: skip
         data = await decode_json(reply, "GET /api/roms")
-        page = await asyncio.to_thread(parse.parse_rom_page, data)  # up to 10,000 items
+        # up to 10,000 items, in a worker that lets the loop run every 100 items
+        page = await asyncio.to_thread(parse.parse_rom_page, data, pause=_release_gil)
         return replace(page, served_at=parse.http_date(reply.date))
 
     async def platform_rom_ids(self, platform_id: int) -> list[int]:
@@ -184,3 +186,7 @@ class AiohttpRommClient:
         if not self._token:
             raise NotConfiguredError("RomDeck is not signed in to a RomM server yet.")
         return self._token
+
+
+def _release_gil() -> None:
+    time.sleep(0)  # a worker thread's pause: the event loop takes the GIL if it waits

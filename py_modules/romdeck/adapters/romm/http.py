@@ -28,6 +28,7 @@ import tenacity
 from yarl import URL
 
 from romdeck import __version__
+from romdeck.adapters.romm.json_slices import loads_in_slices
 from romdeck.adapters.romm.parse import error_detail, render_detail
 from romdeck.domain.settings import Connection
 from romdeck.errors import (
@@ -356,8 +357,8 @@ class RommHttp:
 async def decode_json(reply: Reply, what: str) -> object:
     """The reply's JSON (large bodies decoded off the event loop); else ``BadResponseError``."""
     try:
-        if len(reply.body) > _BIG_JSON_BYTES:
-            return await asyncio.to_thread(json.loads, reply.body)
+        if len(reply.body) > _BIG_JSON_BYTES:  # in a worker, in slices: the loop keeps running
+            return await asyncio.to_thread(loads_in_slices, reply.body)
         return json.loads(reply.body)
     except ValueError as exc:
         kind = reply.content_type or "no content type"

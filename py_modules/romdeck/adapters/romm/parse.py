@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+from collections.abc import Callable
 from datetime import UTC
 
 from romdeck.domain.auth import DeviceAuthorization
@@ -158,11 +159,22 @@ def parse_collections(data: object) -> list[Collection]:
     ]
 
 
-def parse_rom_page(data: object) -> RomPage:
-    """``GET /api/roms`` page -> ``RomPage`` (``total`` is ``None`` when not asked for)."""
+def parse_rom_page(
+    data: object, *, pause: Callable[[], None] | None = None, every: int = 100
+) -> RomPage:
+    """``GET /api/roms`` page -> ``RomPage`` (``total`` is ``None`` when not asked for).
+
+    ``pause`` (when given) is called after every ``every`` items: a worker thread passes
+    one that releases the GIL, so a 10,000-item page does not hold up the event loop.
+    """
     page = _Obj(data, "roms page")
+    items: list[RomSummary] = []
+    for obj in _objects(page.array("items"), "roms page.items"):
+        items.append(_rom_summary(obj))
+        if pause is not None and len(items) % every == 0:
+            pause()
     return RomPage(
-        items=tuple(_rom_summary(obj) for obj in _objects(page.array("items"), "roms page.items")),
+        items=tuple(items),
         total=page.maybe_integer("total"),
         offset=page.integer("offset"),
         limit=page.integer("limit"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -56,6 +57,12 @@ class JsonCloudCollections:
         self._lock_dir = lock_dir
         self._lock_timeout_s = lock_timeout_s
         self._now = now
+
+    async def save(
+        self, steam_user: str, collections: Mapping[str, Collection[int]]
+    ) -> CollectionsReport:
+        """:meth:`write`, off the event loop."""
+        return await asyncio.to_thread(self.write, steam_user, collections)
 
     def folder(self, steam_user: str) -> Path:
         """The user's ``config/cloudstorage`` folder (it may not exist)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from romdeck.adapters.files.atomic import write_bytes_atomic
@@ -23,6 +26,37 @@ class FileGridArtwork:
 
     def __init__(self, steam_root: Path) -> None:
         self._steam_root = steam_root
+
+    async def save_portrait(self, steam_user: str, appid: int, png: bytes) -> None:
+        """:meth:`write_portrait`, off the event loop."""
+        await asyncio.to_thread(self.write_portrait, steam_user, appid, png)
+
+    async def portraits(self, steam_user: str) -> set[int]:
+        """The appids that have a ``{appid}p.png``, from one listing of ``grid/``.
+
+        Raises ``SteamNotFoundError`` (no such user) or ``StateError`` (unreadable folder).
+        """
+        return await asyncio.to_thread(self._portraits_sync, steam_user)
+
+    def _portraits_sync(self, steam_user: str) -> set[int]:
+        grid = self._grid_dir(steam_user)
+        try:
+            names = os.listdir(grid)
+        except FileNotFoundError:
+            return set()
+        except OSError as err:
+            raise StateError(f"Cannot list {grid}: {err.strerror}") from err
+        stems = (name[: -len("p.png")] for name in names if name.endswith("p.png"))
+        return {int(stem) for stem in stems if stem.isdigit() and (grid / f"{stem}p.png").is_file()}
+
+    async def remove_art(self, steam_user: str, appids: Iterable[int]) -> None:
+        """:meth:`remove` for each appid, off the event loop."""
+
+        def remove_all() -> None:
+            for appid in appids:
+                self.remove(steam_user, appid)
+
+        await asyncio.to_thread(remove_all)
 
     def write_portrait(self, steam_user: str, appid: int, png: bytes) -> None:
         """Write ``png`` as ``{appid}p.png`` atomically, creating ``grid/`` as needed."""

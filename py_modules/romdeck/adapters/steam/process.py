@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from pathlib import Path, PurePosixPath
@@ -33,6 +34,10 @@ class ProcSteamProcess:
         self._steam_roots = _root_forms(steam_root) if steam_root is not None else None
         self._own_pid = own_pid if own_pid is not None else os.getpid()
 
+    async def running(self) -> bool:
+        """:meth:`is_running`, off the event loop (it reads every process's files)."""
+        return await asyncio.to_thread(self.is_running)
+
     def is_running(self) -> bool:
         """True when a Steam client process is alive.
 
@@ -50,11 +55,12 @@ class ProcSteamProcess:
 
     def _is_steam(self, process_dir: Path) -> bool:
         comm = _read_text(process_dir / "comm")
-        if comm is None or _is_zombie(process_dir):
+        if comm is None:
             return False
-        if comm.strip() == _STEAM_COMM:
-            return True
-        return any(self._is_steam_binary(path) for path in _executable_paths(process_dir))
+        steam = comm.strip() == _STEAM_COMM or any(
+            self._is_steam_binary(path) for path in _executable_paths(process_dir)
+        )
+        return steam and not _is_zombie(process_dir)  # only Steam's own stat is read
 
     def _is_steam_binary(self, path: str) -> bool:
         if PurePosixPath(path).name not in _STEAM_BINARIES:

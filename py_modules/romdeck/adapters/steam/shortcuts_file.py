@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import io
 import os
 import struct
@@ -18,7 +20,7 @@ from romdeck.adapters.files.write_lock import write_lock
 from romdeck.adapters.steam.locator import SteamLocator
 from romdeck.domain.appid import to_signed_int32, to_unsigned_int32
 from romdeck.domain.models import RegistryEntry
-from romdeck.domain.plan import FoundShortcut, own_rom_id
+from romdeck.domain.plan import FoundShortcut, ShortcutScan, own_rom_id
 from romdeck.errors import (
     CorruptFileError,
     InvalidInputError,
@@ -68,6 +70,40 @@ class VdfShortcutFile:
         self._locator = locator
         self._lock_timeout_s = lock_timeout_s
         self._lock_dir = lock_dir
+        self._parsed: dict[Path, tuple[bytes, _Document]] = {}
+        """The last :meth:`scan`'s parse per file, reused once by :meth:`apply` when the
+        file still holds the very bytes scanned (a sync parses the file once)."""
+
+    async def list_users(self) -> list[str]:
+        """:meth:`users`, off the event loop."""
+        return await asyncio.to_thread(self.users)
+
+    async def scan(self, steam_user: str) -> ShortcutScan:
+        """Every appid and our shortcuts (:meth:`appids`, :meth:`own_shortcuts`) from one
+        parse, off the event loop; the parse is kept for the next :meth:`write`.
+
+        Raises ``SteamNotFoundError``, ``CorruptFileError`` or ``StateError``.
+        """
+        return await asyncio.to_thread(self._scan_sync, steam_user)
+
+    def _scan_sync(self, steam_user: str) -> ShortcutScan:
+        path = self.path(steam_user)
+        data = _read_bytes(path)
+        if data is None:
+            return ShortcutScan(frozenset(), ())
+        document = _parse(path, data, verify=False)  # read-only until a write verifies it
+        self._parsed[path] = (data, document)
+        views = [_lower_view(entry) for entry in document.root[document.shortcuts_key].values()]
+        appids = frozenset(a for v in views if isinstance(a := v.get("appid"), int))
+        return ShortcutScan(appids, tuple(_found(views)))
+
+    async def write(
+        self, steam_user: str, *, upserts: Sequence[RegistryEntry], removals: Sequence[int]
+    ) -> bool:
+        """:meth:`apply`, off the event loop."""
+        return await asyncio.to_thread(
+            functools.partial(self.apply, steam_user, upserts=upserts, removals=removals)
+        )
 
     def users(self) -> list[str]:
         """Steam user ids that have a ``config`` folder. Raises ``SteamNotFoundError``."""
@@ -119,27 +155,7 @@ class VdfShortcutFile:
         Shortcuts without an int ``appid`` or with non-text ``Exe``/``LaunchOptions``
         are foreign. ``[]`` when the file is missing. Raises as :meth:`read`.
         """
-        found: list[FoundShortcut] = []
-        for entry in self._read(steam_user, verify=False):  # read-only: no re-encoding check
-            appid, exe, options = entry.get("appid"), entry.get("exe"), entry.get("launchoptions")
-            if type(appid) is not int or not isinstance(exe, str) or not isinstance(options, str):
-                continue
-            rom_id = own_rom_id(exe, options)
-            if rom_id is None:
-                continue
-            tags = entry.get("tags")
-            found.append(
-                FoundShortcut(
-                    appid=appid,
-                    rom_id=rom_id,
-                    app_name=_text(entry.get("appname")),
-                    exe=exe,
-                    start_dir=_text(entry.get("startdir")),
-                    launch_options=options,
-                    tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
-                )
-            )
-        return found
+        return _found(self._read(steam_user, verify=False))  # read-only: no re-encoding check
 
     def apply(
         self,
@@ -162,7 +178,13 @@ class VdfShortcutFile:
         _make_dir(path.parent)
         with write_lock(path, self._lock_path(steam_user, path), self._lock_timeout_s):
             original = _read_bytes(path)
-            document = _parse(path, original) if original is not None else _empty_document()
+            scanned = self._parsed.pop(path, None)
+            if original is None:
+                document = _empty_document()
+            elif scanned is not None and scanned[0] == original:
+                document = _verified(path, original, scanned[1])  # the file is as scanned
+            else:
+                document = _parse(path, original)
             shortcuts: VdfMap = document.root[document.shortcuts_key]
             entries = list(shortcuts.values())
             _update_in_place(entries, {e.appid: e for e in upserts})
@@ -184,6 +206,34 @@ class VdfShortcutFile:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _found(views: Sequence[dict[str, object]]) -> list[FoundShortcut]:
+    """Our shortcuts among lower-cased shortcut views (:func:`_lower_view`), in order.
+
+    Shortcuts without an int ``appid`` or with non-text ``Exe``/``LaunchOptions`` are foreign.
+    """
+    found: list[FoundShortcut] = []
+    for entry in views:
+        appid, exe, options = entry.get("appid"), entry.get("exe"), entry.get("launchoptions")
+        if type(appid) is not int or not isinstance(exe, str) or not isinstance(options, str):
+            continue
+        rom_id = own_rom_id(exe, options)
+        if rom_id is None:
+            continue
+        tags = entry.get("tags")
+        found.append(
+            FoundShortcut(
+                appid=appid,
+                rom_id=rom_id,
+                app_name=_text(entry.get("appname")),
+                exe=exe,
+                start_dir=_text(entry.get("startdir")),
+                launch_options=options,
+                tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+            )
+        )
+    return found
 
 
 def _new_entry(entry: RegistryEntry) -> VdfMap:
@@ -280,15 +330,21 @@ def _parse(path: Path, data: bytes, *, verify: bool = True) -> _Document:
         raise CorruptFileError(f"{path} has no 'shortcuts' section; left untouched")
     if not all(isinstance(entry, dict) for entry in root[key].values()):
         raise CorruptFileError(f"{path} has a shortcut that is not a key list; left untouched")
-    if not verify:
-        return _Document(root=root, shortcuts_key=key, trailing=data[end:], canonical=b"")
-    canonical = vdf.binary_dumps(root)
-    if canonical != data[:end]:
+    document = _Document(root=root, shortcuts_key=key, trailing=data[end:], canonical=b"")
+    return _verified(path, data, document) if verify else document
+
+
+def _verified(path: Path, data: bytes, document: _Document) -> _Document:
+    """``document`` (parsed from ``data``, unmodified) with ``canonical`` set, after checking
+    that it re-encodes to the very bytes read. Raises ``CorruptFileError``."""
+    canonical = vdf.binary_dumps(document.root)
+    if canonical + document.trailing != data:
         raise CorruptFileError(
             f"{path} holds data RomDeck cannot rewrite without changing it "
             "(invalid UTF-8 or duplicate keys); left untouched"
         )
-    return _Document(root=root, shortcuts_key=key, trailing=data[end:], canonical=canonical)
+    document.canonical = canonical
+    return document
 
 
 def _empty_document() -> _Document:
