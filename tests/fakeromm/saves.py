@@ -12,10 +12,14 @@
   here), 404 for an unknown device; ``GET /api/saves/{id}/content`` records the sync.
 
 ``skew`` shifts the server's clock (seconds) to play a device whose clock is off.
+``stall_upload_at`` / ``stall_download_at`` (bytes): the next upload body / save download
+stops at that byte and hangs (nothing stored); ``stalled`` is set when it got there, so a
+test can kill the client at a chosen byte.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 import weakref
@@ -70,6 +74,9 @@ class FakeSaves:
     rows: dict[int, SaveRow] = field(default_factory=dict)
     synced: dict[tuple[int, str], datetime] = field(default_factory=dict)
     skew: float = 0.0
+    stall_upload_at: int | None = None
+    stall_download_at: int | None = None
+    stalled: asyncio.Event = field(default_factory=asyncio.Event)
     _next_id: int = 1
     _last: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -206,6 +213,9 @@ class FakeSaves:
         rom_id = int(raw_rom)
         if rom_id not in self.server.library.roms:
             return _detail(404, f"Rom with id '{rom_id}' not found")
+        if self.stall_upload_at is not None:
+            await request.content.readexactly(self.stall_upload_at)
+            await self._hang()
         form = await request.post()
         part = form.get("saveFile")
         if not isinstance(part, web.FileField):
@@ -283,4 +293,15 @@ class FakeSaves:
             return _detail(404, f"Save with ID {request.match_info['id']} not found")
         if device_id is not None and request.query.get("optimistic", "true") == "true":
             self.synced[(row.id, device_id)] = self.now()
+        if self.stall_download_at is not None:
+            response = web.StreamResponse(headers={"Content-Length": str(len(row.content))})
+            response.content_type = "application/octet-stream"
+            await response.prepare(request)
+            await response.write(row.content[: self.stall_download_at])
+            await self._hang()
         return web.Response(body=row.content, content_type="application/octet-stream")
+
+    async def _hang(self) -> None:
+        """Signal ``stalled`` and wait until the client goes away (the handler is cancelled)."""
+        self.stalled.set()
+        await asyncio.Event().wait()
