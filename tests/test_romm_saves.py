@@ -67,6 +67,11 @@ async def test_slotted_uploads_keep_history_dedup_identical_bytes_and_refuse_uns
     )
     assert isinstance(refused, SlotConflict)
     assert await saves.download_save(first.id, device_id=other) == b"v1"
+    still = await saves.upload_save(  # a download alone does not count as synced
+        rom_id=ROM, emulator="snes9x", file_name="Game.srm", data=b"v2", device_id=other
+    )
+    assert isinstance(still, SlotConflict)
+    await saves.confirm_downloaded(first.id, device_id=other)
     newer = await saves.upload_save(
         rom_id=ROM, emulator="snes9x", file_name="Game.srm", data=b"v2", device_id=other
     )

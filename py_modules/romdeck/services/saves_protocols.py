@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from romdeck.domain.save_negotiate import NegotiateSave, Negotiation, NoNegotiation
 from romdeck.domain.save_records import Backup, Baseline, Conflict, LocalSave, SaveTarget
 from romdeck.domain.save_sync import AUTOSAVE_SLOT, ServerSave, SlotConflict
 
@@ -22,10 +23,22 @@ class SaveServer(Protocol):
 
     async def upload_save(
         self, *, rom_id: int, emulator: str, file_name: str, data: bytes, device_id: str,
-        slot: str = AUTOSAVE_SLOT,
+        slot: str = AUTOSAVE_SLOT, session_id: int | None = None,
     ) -> ServerSave | SlotConflict: ...  # fmt: skip
 
-    async def download_save(self, save_id: int, *, device_id: str) -> bytes: ...
+    async def download_save(
+        self, save_id: int, *, device_id: str, session_id: int | None = None
+    ) -> bytes: ...
+
+    async def confirm_downloaded(self, save_id: int, *, device_id: str) -> None: ...
+
+    async def server_version(self) -> str: ...
+
+    async def negotiate(
+        self, device_id: str, saves: Sequence[NegotiateSave]
+    ) -> Negotiation | NoNegotiation: ...
+
+    async def complete_session(self, session_id: int, *, completed: int, failed: int) -> str: ...
 
 
 class SaveLocator(Protocol):
@@ -92,3 +105,9 @@ class SaveStateStore(Protocol):
     async def backup(self, backup_id: int) -> Backup | None: ...
 
     async def drop_backups(self, ids: Sequence[int]) -> None: ...
+
+    async def negotiate_missing_on(self) -> str | None:
+        """The RomM version found without ``/api/sync/negotiate`` (``None``: not seen)."""
+        ...
+
+    async def set_negotiate_missing_on(self, version: str | None) -> None: ...

@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from romdeck.adapters.files.atomic import write_bytes_atomic
@@ -58,11 +59,13 @@ class LocalSaveFiles:
         def run() -> LocalSave | None:
             try:
                 data = Path(path).read_bytes()
+                mtime = os.stat(path).st_mtime
             except FileNotFoundError:
                 return None
             except OSError as exc:
                 raise StateError(f"Cannot read the save {path}: {exc.strerror}") from None
-            return LocalSave(path, data, hashlib.md5(data).hexdigest())
+            modified = datetime.fromtimestamp(mtime, UTC).isoformat()
+            return LocalSave(path, data, hashlib.md5(data).hexdigest(), modified)
 
         return await asyncio.to_thread(run)
 
