@@ -186,7 +186,7 @@ class AiohttpRommSaves:
         """``POST /api/saves?rom_id=&emulator=&slot=&device_id=&overwrite=false[&session_id=]``,
         multipart ``saveFile`` named ``file_name``. A 409 (the slot has a save this device has
         not synced) returns :class:`SlotConflict`; identical content returns the existing save."""
-        form = aiohttp.FormData()
+        form = aiohttp.FormData(quote_fields=False)  # the name as is, as RomM stores it
         form.add_field(
             "saveFile", data, filename=file_name, content_type="application/octet-stream"
         )
