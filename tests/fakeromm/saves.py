@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from fakeromm.records import JSON
+from fakeromm.states import FakeStates
 from fakeromm.sync import FakeSync
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ class FakeSaves:
     stall_download_at: int | None = None
     stalled: asyncio.Event = field(default_factory=asyncio.Event)
     sync: FakeSync = field(init=False)
+    states: FakeStates = field(init=False)
     _next_id: int = 1
     _last: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -88,6 +90,7 @@ class FakeSaves:
         """Create the state for ``server`` and add its routes (the one-line hook in server.py)."""
         saves = cls(server)
         saves.sync = FakeSync(saves)
+        saves.states = FakeStates(saves)
         _BY_SERVER[server] = saves
         protect = server._protect  # pyright: ignore[reportPrivateUsage]
         for method, path, scope, handler in [
@@ -99,6 +102,7 @@ class FakeSaves:
             ("GET", "/api/saves/{id}/content", "assets.read", saves.content),
             ("POST", "/api/saves/{id}/downloaded", "devices.write", saves.downloaded),
             *saves.sync.routes(),
+            *saves.states.routes(),
         ]:
             router.add_route(method, path, protect(scope, handler))
         return saves

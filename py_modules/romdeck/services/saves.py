@@ -32,6 +32,7 @@ from romdeck.domain.save_negotiate import (
     operation_for,
     safer,
 )
+from romdeck.domain.save_states import is_state_name
 from romdeck.domain.save_sync import (
     AUTOSAVE_SLOT,
     SaveAction,
@@ -52,6 +53,7 @@ from romdeck.services.saves_protocols import (
     SaveServer,
     SaveStateStore,
     SaveTarget,
+    StateSyncer,
 )
 
 _log = logging.getLogger(__name__)
@@ -97,6 +99,7 @@ class SaveService:
     def __init__(
         self, *, server: SaveServer, locator: SaveLocator, files: SaveFiles,
         store: SaveStateStore, clock: Clock, config: SaveConfig = SaveConfig(),
+        states: StateSyncer | None = None,
     ) -> None:  # fmt: skip
         self._server = server
         self._locator = locator
@@ -104,6 +107,7 @@ class SaveService:
         self._store = store
         self._clock = clock
         self._config = config
+        self._states = states
         self._locks: dict[int, asyncio.Lock] = {}
 
     # ---- entry points -----------------------------------------------------------------------
@@ -148,6 +152,11 @@ class SaveService:
         if not found:
             raise NotFoundError(f"There is no open save conflict {conflict_id}.")
         conflict = found[0]
+        if self._states is not None and is_state_name(conflict.file_name):
+            await self._states.resolve(conflict, keep)
+            await self._store.resolve_conflict(conflict.id, keep)
+            await self._files.remove_copy(conflict.server_copy)
+            return conflict
         target = await self._locator.locate(conflict.rom_id)
         local = await self._files.read(conflict.local_path)
         server_copy = await self._files.read(conflict.server_copy)
@@ -214,6 +223,8 @@ class SaveService:
         if negotiation is not None:
             report.session_id = negotiation.session_id
             await self._complete(run)
+        if self._states is not None and self._states.enabled():
+            report.actions.update(await self._states.sync_rom(rom_id))
         return report
 
     async def _negotiate(

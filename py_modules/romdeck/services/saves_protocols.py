@@ -41,6 +41,32 @@ class SaveServer(Protocol):
     async def complete_session(self, session_id: int, *, completed: int, failed: int) -> str: ...
 
 
+class StateServer(Protocol):
+    """RomM's save states (``adapters/romm/states.py``): no slots, devices or 409s."""
+
+    async def list_states(self, rom_id: int) -> list[ServerSave]: ...
+
+    async def upload_state(
+        self, *, rom_id: int, emulator: str, file_name: str, data: bytes
+    ) -> ServerSave: ...
+
+    async def download_state(self, state_id: int) -> tuple[bytes, str]:
+        """The state's bytes and their md5 hex."""
+        ...
+
+
+class StateSyncer(Protocol):
+    """Syncs a ROM's save states (``services/save_states.py``), run inside a save sync."""
+
+    def enabled(self) -> bool: ...
+
+    async def sync_rom(self, rom_id: int) -> dict[str, str]:
+        """``{state file name: action}``."""
+        ...
+
+    async def resolve(self, conflict: Conflict, keep: str) -> None: ...
+
+
 class SaveLocator(Protocol):
     """Which save files an installed ROM has (``None``: not installed or not a RetroArch game)."""
 
@@ -111,3 +137,9 @@ class SaveStateStore(Protocol):
         ...
 
     async def set_negotiate_missing_on(self, version: str | None) -> None: ...
+
+    async def state_token(self, rom_id: int, file_name: str) -> str | None:
+        """The server version (``save_states.server_token``) of a state at its last sync."""
+        ...
+
+    async def set_state_token(self, rom_id: int, file_name: str, token: str | None) -> None: ...
