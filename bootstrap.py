@@ -23,7 +23,7 @@ from romdeck.adapters.detached_helper import DetachedHelperLauncher, Mode
 from romdeck.adapters.emulation.core_info import CoreInfoFolders
 from romdeck.adapters.emulation.save_locator import RetroArchSaveLocator
 from romdeck.adapters.emulation.target import EmulationTargetReader
-from romdeck.adapters.emulation.target_saves import TargetRetroArchConfig
+from romdeck.adapters.emulation.target_saves import TargetRetroArchConfig, TargetStateLocator
 from romdeck.adapters.files.bios_folder import LocalBiosFolder
 from romdeck.adapters.files.ca_bundle import LocalCaBundleReader
 from romdeck.adapters.files.diskspace import StatvfsDiskSpace
@@ -39,7 +39,7 @@ from romdeck.adapters.romm.auth import AiohttpRommAuth
 from romdeck.adapters.romm.catalog import AiohttpRommClient
 from romdeck.adapters.romm.cover_cache import CachedCoverFetcher
 from romdeck.adapters.romm.covers import PillowCoverFetcher
-from romdeck.adapters.romm.current_saves import CurrentRommSaves
+from romdeck.adapters.romm.current_saves import CurrentRommSaves, CurrentRommStates
 from romdeck.adapters.romm.firmware import AiohttpRommFirmware
 from romdeck.adapters.romm.play_sessions import AiohttpRommPlaySessions
 from romdeck.adapters.romm.saves import AiohttpRommSaves
@@ -77,6 +77,7 @@ from romdeck.services.library import LibraryRefresher
 from romdeck.services.panel_sync import PANEL_USER, PanelSync
 from romdeck.services.playtime import PlaytimeDeps, PlaytimeService, PlaytimeSessionListener
 from romdeck.services.protocols import LibraryRefresh, RommCatalogApi, ShortcutRegistry
+from romdeck.services.save_states import StateSync
 from romdeck.services.saves import SaveConfig, SaveService, SaveSessionListener, SyncReport
 from romdeck.services.selection import SelectionService
 from romdeck.services.settings_service import SettingsService
@@ -347,7 +348,7 @@ def build_app(
     saves = _save_service(
         paths, session, db, settings, installs,
         lambda: targets.read(settings.load().emulation),  # blocking: the locator runs in a thread
-        home or user_home(),
+        home or user_home(), devices,
     )  # fmt: skip
     launch = LaunchService(
         installs=installs,
@@ -428,23 +429,37 @@ def _save_service(
     installs: SqliteInstallStore,
     play_target: Callable[[], PlayTarget],
     home: Path,
+    devices: DeviceService,
 ) -> SaveService:
     """The saves service: RomM for the connection saved at each call, the target's own
     ``retroarch.cfg`` (``play_target`` blocks: the save locator calls it in its worker
     thread), kept copies under ``<data>/saves/{backups,conflicts}``, this host's name for
-    the RomM device; syncs only while ``settings.saves.sync`` is on."""
+    the RomM device; syncs only while ``settings.saves.sync`` is on, and RetroArch's save
+    states too while ``settings.saves.states`` is."""
     host = socket.gethostname() or "steamdeck"
     device_name = f"RomDeck on {host}"  # as the sign-in names it (_device_identity)
+    files = LocalSaveFiles(paths.data_dir / "saves")
+    store = SqliteSaveStore(db)
+    states = StateSync(
+        server=CurrentRommStates(session, lambda: settings.load().connection),
+        locator=TargetStateLocator(installs.get_blocking, home, play_target),
+        files=files,
+        store=store,
+        clock=SystemClock(),
+        enabled=lambda: settings.load().saves.states,
+    )
     return SaveService(
         server=CurrentRommSaves(session, lambda: settings.load().connection),
         locator=RetroArchSaveLocator(
             installs.get_blocking, TargetRetroArchConfig(home, play_target)
         ),
-        files=LocalSaveFiles(paths.data_dir / "saves"),
-        store=SqliteSaveStore(db),
+        files=files,
+        store=store,
         clock=SystemClock(),
         config=SaveConfig(hostname=host, device_name=device_name),
         enabled=lambda: settings.load().saves.sync,
+        states=states,
+        devices=devices,  # one RomM device for saves and play sessions
     )
 
 

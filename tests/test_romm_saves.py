@@ -67,6 +67,11 @@ async def test_slotted_uploads_keep_history_dedup_identical_bytes_and_refuse_uns
     )
     assert isinstance(refused, SlotConflict)
     assert await saves.download_save(first.id, device_id=other) == b"v1"
+    still = await saves.upload_save(  # a download alone does not count as synced
+        rom_id=ROM, emulator="snes9x", file_name="Game.srm", data=b"v2", device_id=other
+    )
+    assert isinstance(still, SlotConflict)
+    await saves.confirm_downloaded(first.id, device_id=other)
     newer = await saves.upload_save(
         rom_id=ROM, emulator="snes9x", file_name="Game.srm", data=b"v2", device_id=other
     )
@@ -83,3 +88,16 @@ async def test_an_unknown_device_cannot_list_saves(saves: AiohttpRommSaves) -> N
 
     with pytest.raises(NotFoundError):
         await saves.list_saves(ROM, device_id="00000000-0000-0000-0000-000000000000")
+
+
+async def test_an_uploaded_save_keeps_its_real_name_with_spaces_apostrophes_and_unicode(
+    saves: AiohttpRommSaves,
+) -> None:
+    deck = await saves.register_device(install_id="c" * 32, hostname="steamdeck", name="Deck")
+    name = 'Pokémon - Kirby\'s "Dream" Land (USA, Europe).srm'
+    uploaded = await saves.upload_save(
+        rom_id=ROM, emulator="mgba", file_name=name, data=b"x", device_id=deck
+    )
+    assert isinstance(uploaded, ServerSave)
+    assert uploaded.file_name.startswith('Pokémon - Kirby\'s "Dream" Land (USA, Europe) [')
+    assert newest_in_slot(await saves.list_saves(ROM, device_id=deck), name) == uploaded

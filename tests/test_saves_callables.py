@@ -120,3 +120,28 @@ async def test_the_launchers_queue_and_pending_roms_are_synced_at_backend_start(
     assert isinstance(retry.result, list) and [r.rom_id for r in retry.result] == [ROM]
     assert retry.result[0].actions == {SRM: "upload"} and not queue.exists()
     assert newest(fake_romm) == b"played while the backend was down"
+
+
+async def test_saves_and_play_sessions_go_to_rom_m_as_one_device(
+    plugin: Any, fake_romm: FakeRommServer, tmp_path: Path
+) -> None:
+    """One registration per installation: the saves and the play sessions of this Deck
+    carry the same RomM device id (bootstrap hands both the one DeviceService)."""
+    from datetime import UTC, datetime, timedelta
+
+    from fakeromm.play_sessions import fake_play_sessions
+
+    save = await installed(plugin, fake_romm, tmp_path)
+    save.write_bytes(b"one")
+    await ok(plugin.sync_saves(ROM))
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    runtime = Path(plugin._app().paths.data_dir)
+    line = {"op": "exited", "rom_id": ROM, "code": 0, "at": at.isoformat(), "seconds": 120.0}
+    (runtime / "pending_sessions.jsonl").write_text(json.dumps(line) + "\n")
+    delivered = await ok(plugin.sync_playtime())
+    assert delivered["delivered"] == 1
+    assert len(fake_saves(fake_romm).devices) == 1
+    [device] = fake_saves(fake_romm).devices
+    [session] = fake_play_sessions(fake_romm).rows.values()
+    [row] = fake_saves(fake_romm).rows.values()
+    assert session.device_id == device and row.origin_device_id == device

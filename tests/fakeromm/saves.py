@@ -9,13 +9,18 @@
   slot whose newest save this device has not synced is refused with 409. Without a slot
   the row is updated in place.
 - ``GET /api/saves?rom_id=&device_id=``: a plain array in no stable order (newest first
-  here), 404 for an unknown device; ``GET /api/saves/{id}/content`` records the sync.
+  here), 404 for an unknown device; ``GET /api/saves/{id}/content`` records the sync
+  (unless ``optimistic=false``), as does ``POST /api/saves/{id}/downloaded``.
 
 ``skew`` shifts the server's clock (seconds) to play a device whose clock is off.
+``stall_upload_at`` / ``stall_download_at`` (bytes): the next upload body / save download
+stops at that byte and hangs (nothing stored); ``stalled`` is set when it got there, so a
+test can kill the client at a chosen byte.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 import weakref
@@ -26,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from fakeromm.records import JSON
+from fakeromm.states import FakeStates
+from fakeromm.sync import FakeSync
 
 if TYPE_CHECKING:
     from fakeromm.server import FakeRommServer
@@ -70,6 +77,11 @@ class FakeSaves:
     rows: dict[int, SaveRow] = field(default_factory=dict)
     synced: dict[tuple[int, str], datetime] = field(default_factory=dict)
     skew: float = 0.0
+    stall_upload_at: int | None = None
+    stall_download_at: int | None = None
+    stalled: asyncio.Event = field(default_factory=asyncio.Event)
+    sync: FakeSync = field(init=False)
+    states: FakeStates = field(init=False)
     _next_id: int = 1
     _last: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -77,6 +89,8 @@ class FakeSaves:
     def install(cls, server: FakeRommServer, router: web.UrlDispatcher) -> FakeSaves:
         """Create the state for ``server`` and add its routes (the one-line hook in server.py)."""
         saves = cls(server)
+        saves.sync = FakeSync(saves)
+        saves.states = FakeStates(saves)
         _BY_SERVER[server] = saves
         protect = server._protect  # pyright: ignore[reportPrivateUsage]
         for method, path, scope, handler in [
@@ -86,6 +100,9 @@ class FakeSaves:
             ("GET", "/api/saves", "assets.read", saves.list_saves),
             ("POST", "/api/saves", "assets.write", saves.upload),
             ("GET", "/api/saves/{id}/content", "assets.read", saves.content),
+            ("POST", "/api/saves/{id}/downloaded", "devices.write", saves.downloaded),
+            *saves.sync.routes(),
+            *saves.states.routes(),
         ]:
             router.add_route(method, path, protect(scope, handler))
         return saves
@@ -206,6 +223,9 @@ class FakeSaves:
         rom_id = int(raw_rom)
         if rom_id not in self.server.library.roms:
             return _detail(404, f"Rom with id '{rom_id}' not found")
+        if self.stall_upload_at is not None:
+            await request.content.readexactly(self.stall_upload_at)
+            await self._hang()
         form = await request.post()
         part = form.get("saveFile")
         if not isinstance(part, web.FileField):
@@ -239,6 +259,7 @@ class FakeSaves:
         stem, dot, ext = name.rpartition(".")
         stamped = f"{stem if dot else name} [{now:%Y-%m-%d_%H-%M-%S}]" + (f".{ext}" if dot else "")
         row = self._add(rom_id, stamped, slot, emulator, content, device_id, now)
+        self.sync.note(request, row.file_name)
         return web.json_response(self.render(row, device_id))
 
     def _upload_unslotted(
@@ -283,4 +304,28 @@ class FakeSaves:
             return _detail(404, f"Save with ID {request.match_info['id']} not found")
         if device_id is not None and request.query.get("optimistic", "true") == "true":
             self.synced[(row.id, device_id)] = self.now()
+        self.sync.note(request, row.file_name)
+        if self.stall_download_at is not None:
+            response = web.StreamResponse(headers={"Content-Length": str(len(row.content))})
+            response.content_type = "application/octet-stream"
+            await response.prepare(request)
+            await response.write(row.content[: self.stall_download_at])
+            await self._hang()
         return web.Response(body=row.content, content_type="application/octet-stream")
+
+    async def downloaded(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        device_id = body.get("device_id") if isinstance(body, dict) else None
+        if device_id not in self.devices:
+            return _detail(404, f"Device with ID {device_id} not found")
+        try:
+            row = self.rows[int(request.match_info["id"])]
+        except (KeyError, ValueError):
+            return _detail(404, f"Save with ID {request.match_info['id']} not found")
+        self.synced[(row.id, str(device_id))] = self.now()
+        return web.json_response(self.render(row, str(device_id)))
+
+    async def _hang(self) -> None:
+        """Signal ``stalled`` and wait until the client goes away (the handler is cancelled)."""
+        self.stalled.set()
+        await asyncio.Event().wait()

@@ -17,11 +17,13 @@ class SaveTarget:
 
 @dataclass(frozen=True, slots=True)
 class LocalSave:
-    """A save file read whole: its ``data``, ``md5`` hex and ``path``."""
+    """A save file read whole: its ``data``, ``md5`` hex and ``path``; ``modified_at`` its
+    modification time, ISO-8601 UTC (``""`` when unknown)."""
 
     path: str
     data: bytes
     md5: str
+    modified_at: str = ""
 
 
 @dataclass(frozen=True, slots=True)

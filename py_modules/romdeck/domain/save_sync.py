@@ -118,3 +118,12 @@ def _same_save(stored: str, stem: str, ext: str) -> bool:
         return True
     prefix = stem + " ["
     return name.startswith(prefix) and name.endswith("]") and len(name) == len(prefix) + 20
+
+
+def stored_name_matches(stored: str, file_name: str) -> bool:
+    """Whether RomM's stored name (``Game [YYYY-MM-DD_HH-MM-SS].srm`` or ``Game.srm``)
+    is the save of the local ``file_name`` (same stem, same extension)."""
+    stem, dot, ext = file_name.rpartition(".")
+    if not dot:
+        stem, ext = file_name, ""
+    return _same_save(stored, stem, ext)

@@ -6,6 +6,13 @@ RomM's ``autosave`` slot and the baseline of our last sync give a verdict
 file; a conflict stores the server's bytes beside ours and records it, replacing nothing;
 RomM's 409 on upload becomes a conflict. When RomM cannot be reached the ROM is marked
 pending and synced at the next chance (:meth:`SaveService.sync_pending`).
+
+Where RomM has ``/api/sync/negotiate`` the sync runs in one of its sessions (uploads and
+downloads carry ``session_id``; the session is completed with the tally); RomM's verdict
+only makes ours safer (:func:`romdeck.domain.save_negotiate.safer`). A server without the
+route is remembered by version and synced through the plain endpoints. Downloads are
+fetched with ``optimistic=false`` and confirmed (``/downloaded``) only once the file is in
+place, so a download cut short never makes RomM believe this device holds the save.
 """
 
 from __future__ import annotations
@@ -18,25 +25,43 @@ from posixpath import basename
 
 from romdeck.domain.launch_protocol import ExitedRequest, StartedRequest
 from romdeck.domain.models import Install
+from romdeck.domain.save_negotiate import (
+    NegotiateSave,
+    Negotiation,
+    NoNegotiation,
+    SyncOperation,
+    operation_for,
+    safer,
+)
+from romdeck.domain.save_states import is_state_name
 from romdeck.domain.save_status import (
     GameSaveStatus,
     SaveFileStatus,
     ServerVersion,
     file_state,
 )
-from romdeck.domain.save_sync import SaveAction, ServerSave, SlotConflict, decide, newest_in_slot
+from romdeck.domain.save_sync import (
+    AUTOSAVE_SLOT,
+    SaveAction,
+    ServerSave,
+    SlotConflict,
+    decide,
+    newest_in_slot,
+)
 from romdeck.errors import InvalidInputError, NotFoundError, RomDeckError, ServerUnreachableError
 from romdeck.services.protocols import Clock
 from romdeck.services.saves_protocols import (
     Backup,
     Baseline,
     Conflict,
+    DeviceIdSource,
     LocalSave,
     SaveFiles,
     SaveLocator,
     SaveServer,
     SaveStateStore,
     SaveTarget,
+    StateSyncer,
 )
 
 _log = logging.getLogger(__name__)
@@ -63,6 +88,17 @@ class SyncReport:
     rom_id: int
     actions: dict[str, str] = field(default_factory=dict)
     pending: str = ""
+    session_id: int | None = None
+    """RomM's sync session (``/api/sync/negotiate``) the sync ran in; ``None``: plain endpoints."""
+
+
+@dataclass
+class _Run:
+    """One negotiated session's tally: operations done and failed (a refused upload)."""
+
+    session_id: int | None
+    completed: int = 0
+    failed: int = 0
 
 
 class SaveService:
@@ -72,6 +108,7 @@ class SaveService:
         self, *, server: SaveServer, locator: SaveLocator, files: SaveFiles,
         store: SaveStateStore, clock: Clock, config: SaveConfig = SaveConfig(),
         enabled: Callable[[], bool] | None = None,
+        states: StateSyncer | None = None, devices: DeviceIdSource | None = None,
     ) -> None:  # fmt: skip
         self._server = server
         self._locator = locator
@@ -79,6 +116,10 @@ class SaveService:
         self._store = store
         self._clock = clock
         self._config = config
+        self._states = states
+        self._devices = devices
+        """The installation's RomM device (``services.devices``, shared with playtime);
+        without it this service registers the device itself."""
         self._locks: dict[int, asyncio.Lock] = {}
         self._enabled = enabled or (lambda: True)
         """The user's ``saves.sync`` setting, read at each sync: off, nothing syncs."""
@@ -131,6 +172,11 @@ class SaveService:
         if not found:
             raise NotFoundError(f"There is no open save conflict {conflict_id}.")
         conflict = found[0]
+        if self._states is not None and is_state_name(conflict.file_name):
+            await self._states.resolve(conflict, keep)
+            await self._store.resolve_conflict(conflict.id, keep)
+            await self._files.remove_copy(conflict.server_copy)
+            return conflict
         target = await self._locator.locate(conflict.rom_id)
         local = await self._files.read(conflict.local_path)
         server_copy = await self._files.read(conflict.server_copy)
@@ -142,10 +188,13 @@ class SaveService:
                 await self._backup(conflict.rom_id, local, "conflict")
             await self._files.write(conflict.local_path, server_copy.data)
             kept, save_id = server_copy.md5, conflict.server_save_id
+            await self._server.confirm_downloaded(save_id, device_id=device)
         else:
             if local is None or target is None:
                 raise NotFoundError(f"The local save {conflict.local_path} is gone.")
             await self._backup(conflict.rom_id, server_copy, "conflict", conflict.local_path)
+            # the user has seen the server's save and chose to supersede it
+            await self._server.confirm_downloaded(conflict.server_save_id, device_id=device)
             uploaded = await self._upload(target, local, device)
             if isinstance(uploaded, SlotConflict):
                 raise InvalidInputError("RomM got an even newer save meanwhile; sync again first.")
@@ -179,20 +228,63 @@ class SaveService:
         except NotFoundError:
             if await self._server.device_exists(device):
                 raise
-            device = await self._register()
+            device = await self._replace_lost(device)
             saves = await self._server.list_saves(rom_id, device_id=device)
-        for path in target.paths:
-            name = basename(path)
-            action = await self._sync_file(target, path, saves, device)
+        files = [(path, await self._files.read(path)) for path in target.paths]
+        negotiation = await self._negotiate(target, [f for _, f in files if f is not None], device)
+        run = _Run(None if negotiation is None else negotiation.session_id)
+        for path, local in files:
+            op = None
+            if negotiation is not None:
+                op = operation_for(negotiation.operations, rom_id, basename(path), AUTOSAVE_SLOT)
+            action = await self._sync_file(target, path, local, saves, device, op, run)
             if action is not None:
-                report.actions[name] = action
+                report.actions[basename(path)] = action
+        if negotiation is not None:
+            report.session_id = negotiation.session_id
+            await self._complete(run)
+        if self._states is not None and self._states.enabled():
+            report.actions.update(await self._states.sync_rom(rom_id))
         return report
 
+    async def _negotiate(
+        self, target: SaveTarget, locals_: list[LocalSave], device: str
+    ) -> Negotiation | None:
+        """RomM's plan for this ROM, or ``None`` where the server has no negotiate (that is
+        remembered per server version, so an older server costs one heartbeat a sync)."""
+        missing_on = await self._store.negotiate_missing_on()
+        if missing_on is not None and await self._server.server_version() == missing_on:
+            return None
+        result = await self._server.negotiate(device, [
+            NegotiateSave(target.rom_id, basename(f.path), AUTOSAVE_SLOT, target.emulator,
+                          f.md5, f.modified_at or self._clock.now_iso(), len(f.data))
+            for f in locals_
+        ])  # fmt: skip
+        if isinstance(result, NoNegotiation):
+            if result.route_missing:
+                await self._store.set_negotiate_missing_on(await self._server.server_version())
+            _log.info("RomM did not negotiate (%s); using the plain save endpoints", result.detail)
+            return None
+        if missing_on is not None:
+            await self._store.set_negotiate_missing_on(None)
+        return result
+
+    async def _complete(self, run: _Run) -> None:
+        """Close the session; one left open is cancelled by RomM at the next negotiate."""
+        if run.session_id is None:
+            return
+        try:
+            await self._server.complete_session(
+                run.session_id, completed=run.completed, failed=run.failed
+            )
+        except RomDeckError as exc:
+            _log.warning("Sync session %s not closed: %s", run.session_id, exc.message)
+
     async def _sync_file(
-        self, target: SaveTarget, path: str, saves: list[ServerSave], device: str
-    ) -> str | None:
+        self, target: SaveTarget, path: str, local: LocalSave | None, saves: list[ServerSave],
+        device: str, op: SyncOperation | None, run: _Run,
+    ) -> str | None:  # fmt: skip
         name = basename(path)
-        local = await self._files.read(path)
         remote = newest_in_slot(saves, name)
         if local is None and remote is None:
             return None
@@ -202,25 +294,33 @@ class SaveService:
             remote.content_hash if remote else None,
             base.content_hash if base else None,
         )
+        if local is not None and remote is not None:
+            verdict = safer(verdict, op)
         if verdict.action is SaveAction.SKIP:
             if local is not None and (base is None or base.content_hash != local.md5):
                 await self._set_baseline(
                     target.rom_id, name, local.md5, remote.id if remote else None
                 )
         elif verdict.action is SaveAction.UPLOAD and local is not None:
-            uploaded = await self._upload(target, local, device)
+            uploaded = await self._upload(target, local, device, run.session_id)
             if isinstance(uploaded, SlotConflict):
+                run.failed += 1
                 if remote is None:  # RomM saw a newer save we were not listed: retry later
                     raise ServerUnreachableError("RomM refused the upload; will retry.")
                 await self._conflict(target.rom_id, local, remote, device)
                 return SaveAction.CONFLICT.value
+            run.completed += 1
             await self._set_baseline(target.rom_id, name, local.md5, uploaded.id)
         elif verdict.action is SaveAction.DOWNLOAD and remote is not None:
-            data = await self._server.download_save(remote.id, device_id=device)
+            data = await self._server.download_save(
+                remote.id, device_id=device, session_id=run.session_id
+            )
             if local is not None:
                 await self._backup(target.rom_id, local, "download")
             await self._files.write(path, data)
             await self._set_baseline(target.rom_id, name, remote.content_hash, remote.id)
+            await self._server.confirm_downloaded(remote.id, device_id=device)
+            run.completed += 1
         elif verdict.action is SaveAction.CONFLICT and local is not None and remote is not None:
             await self._conflict(target.rom_id, local, remote, device)
         return verdict.action.value
@@ -246,11 +346,11 @@ class SaveService:
         ))  # fmt: skip
 
     async def _upload(
-        self, target: SaveTarget, local: LocalSave, device: str
+        self, target: SaveTarget, local: LocalSave, device: str, session_id: int | None = None
     ) -> ServerSave | SlotConflict:
         return await self._server.upload_save(
             rom_id=target.rom_id, emulator=target.emulator, file_name=basename(local.path),
-            data=local.data, device_id=device,
+            data=local.data, device_id=device, session_id=session_id,
         )  # fmt: skip
 
     async def _backup(
@@ -282,7 +382,15 @@ class SaveService:
         await self._store.set_baseline(Baseline(rom_id, name, md5, save_id, self._clock.now_iso()))
 
     async def _device(self) -> str:
+        if self._devices is not None:
+            return await self._devices.device_id()
         return await self._store.device_id() or await self._register()
+
+    async def _replace_lost(self, lost: str) -> str:
+        """A device id after RomM forgot ``lost`` (404): registered again."""
+        if self._devices is not None:
+            return await self._devices.replace_lost(lost)
+        return await self._register()
 
     async def _register(self) -> str:
         device = await self._server.register_device(
@@ -331,7 +439,7 @@ class SaveService:
             saves: list[ServerSave] | None = None
             if reachable:
                 try:
-                    device = device or await self._register()
+                    device = device or await self._device()
                     saves = await self._server.list_saves(rom_id, device_id=device)
                 except RomDeckError as exc:
                     _log.info("save status of ROM %s offline: %s", rom_id, exc.message)

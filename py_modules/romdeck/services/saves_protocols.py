@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from romdeck.domain.save_negotiate import NegotiateSave, Negotiation, NoNegotiation
 from romdeck.domain.save_records import Backup, Baseline, Conflict, LocalSave, SaveTarget
 from romdeck.domain.save_status import LocalVersion
 from romdeck.domain.save_sync import AUTOSAVE_SLOT, ServerSave, SlotConflict
@@ -23,10 +24,60 @@ class SaveServer(Protocol):
 
     async def upload_save(
         self, *, rom_id: int, emulator: str, file_name: str, data: bytes, device_id: str,
-        slot: str = AUTOSAVE_SLOT,
+        slot: str = AUTOSAVE_SLOT, session_id: int | None = None,
     ) -> ServerSave | SlotConflict: ...  # fmt: skip
 
-    async def download_save(self, save_id: int, *, device_id: str) -> bytes: ...
+    async def download_save(
+        self, save_id: int, *, device_id: str, session_id: int | None = None
+    ) -> bytes: ...
+
+    async def confirm_downloaded(self, save_id: int, *, device_id: str) -> None: ...
+
+    async def server_version(self) -> str: ...
+
+    async def negotiate(
+        self, device_id: str, saves: Sequence[NegotiateSave]
+    ) -> Negotiation | NoNegotiation: ...
+
+    async def complete_session(self, session_id: int, *, completed: int, failed: int) -> str: ...
+
+
+class DeviceIdSource(Protocol):
+    """This installation's RomM device id (``services.devices.DeviceService``)."""
+
+    async def device_id(self) -> str:
+        """The stored id, or a new registration. Raises the server's errors."""
+        ...
+
+    async def replace_lost(self, device_id: str) -> str:
+        """After a 404 for ``device_id``: it, if RomM still has it, else a new registration."""
+        ...
+
+
+class StateServer(Protocol):
+    """RomM's save states (``adapters/romm/states.py``): no slots, devices or 409s."""
+
+    async def list_states(self, rom_id: int) -> list[ServerSave]: ...
+
+    async def upload_state(
+        self, *, rom_id: int, emulator: str, file_name: str, data: bytes
+    ) -> ServerSave: ...
+
+    async def download_state(self, state_id: int) -> tuple[bytes, str]:
+        """The state's bytes and their md5 hex."""
+        ...
+
+
+class StateSyncer(Protocol):
+    """Syncs a ROM's save states (``services/save_states.py``), run inside a save sync."""
+
+    def enabled(self) -> bool: ...
+
+    async def sync_rom(self, rom_id: int) -> dict[str, str]:
+        """``{state file name: action}``."""
+        ...
+
+    async def resolve(self, conflict: Conflict, keep: str) -> None: ...
 
 
 class SaveLocator(Protocol):
@@ -97,3 +148,15 @@ class SaveStateStore(Protocol):
     async def backup(self, backup_id: int) -> Backup | None: ...
 
     async def drop_backups(self, ids: Sequence[int]) -> None: ...
+
+    async def negotiate_missing_on(self) -> str | None:
+        """The RomM version found without ``/api/sync/negotiate`` (``None``: not seen)."""
+        ...
+
+    async def set_negotiate_missing_on(self, version: str | None) -> None: ...
+
+    async def state_token(self, rom_id: int, file_name: str) -> str | None:
+        """The server version (``save_states.server_token``) of a state at its last sync."""
+        ...
+
+    async def set_state_token(self, rom_id: int, file_name: str, token: str | None) -> None: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,9 +11,12 @@ from romdeck.adapters.emulation.retroarch_cfg import (
     RETRODECK_CFG,
     RetroArchSaveConfigReader,
 )
+from romdeck.adapters.emulation.state_locator import RetroArchStateLocator
 from romdeck.domain.emulation import EmulationTarget
 from romdeck.domain.layout import PlayTarget
+from romdeck.domain.models import Install
 from romdeck.domain.save_files import SaveDirConfig
+from romdeck.domain.save_records import SaveTarget
 
 
 class TargetRetroArchConfig(RetroArchSaveConfigReader):
@@ -44,3 +48,35 @@ class TargetRetroArchConfig(RetroArchSaveConfigReader):
     def read(self) -> SaveDirConfig:
         """The save settings of the current target's ``retroarch.cfg``."""
         return self.reader().read()
+
+
+class TargetStateLocator:
+    """The ``SaveLocator`` port for save states on the target chosen now.
+
+    Each call builds a :class:`RetroArchStateLocator` for the current target's
+    ``retroarch.cfg`` (as :class:`TargetRetroArchConfig` picks it) and its states folder
+    (RetroDECK's ``states_path``, the target's ``paths.states``), in a thread.
+    ``install_for`` and ``target`` are blocking. Raises ``CorruptFileError`` for an
+    unreadable cfg and what ``target()`` raises.
+    """
+
+    def __init__(
+        self, install_for: Callable[[int], Install | None], home: Path,
+        target: Callable[[], PlayTarget],
+    ) -> None:  # fmt: skip
+        self._install_for = install_for
+        self._home = home
+        self._target = target
+
+    def _locator(self) -> RetroArchStateLocator:
+        paths = self._target().paths
+        retrodeck = paths.target == EmulationTarget.RETRODECK
+        cfg = self._home / (RETRODECK_CFG if retrodeck else FLATPAK_RETROARCH_CFG)
+        return RetroArchStateLocator(
+            self._install_for, cfg, home=self._home, states_path=paths.states
+        )
+
+    async def locate(self, rom_id: int) -> SaveTarget | None:
+        """The ROM's core and candidate state paths, or ``None`` (not installed, no core)."""
+        locator = await asyncio.to_thread(self._locator)
+        return await locator.locate(rom_id)

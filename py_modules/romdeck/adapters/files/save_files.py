@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -15,6 +16,31 @@ from romdeck.domain.save_status import LocalVersion
 from romdeck.errors import DiskFullError, InvalidInputError, StateError
 
 _UNSAFE = re.compile(r"[^\w .()\[\]-]")
+_TEMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.\d+\.tmp")
+
+
+def _drop_stale_temps(path: Path) -> None:
+    """Delete ``write_bytes_atomic`` temp files of ``path`` whose writing process is dead."""
+    try:
+        entries = os.listdir(path.parent)
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMP.fullmatch(entry)
+        if match is None or match["name"] != path.name or _alive(int(match["pid"])):
+            continue
+        with contextlib.suppress(OSError):  # another writer removed it first
+            (path.parent / entry).unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 class LocalSaveFiles:
@@ -34,17 +60,26 @@ class LocalSaveFiles:
         def run() -> LocalSave | None:
             try:
                 data = Path(path).read_bytes()
+                mtime = os.stat(path).st_mtime
             except FileNotFoundError:
                 return None
             except OSError as exc:
                 raise StateError(f"Cannot read the save {path}: {exc.strerror}") from None
-            return LocalSave(path, data, hashlib.md5(data).hexdigest())
+            modified = datetime.fromtimestamp(mtime, UTC).isoformat()
+            return LocalSave(path, data, hashlib.md5(data).hexdigest(), modified)
 
         return await asyncio.to_thread(run)
 
     async def write(self, path: str, data: bytes) -> None:
-        """Replace ``path`` atomically (folder created)."""
-        await asyncio.to_thread(self._write, Path(path), data)
+        """Replace ``path`` atomically (folder created). Temp files an earlier writer left
+        beside it when it was killed mid-write (``.<name>.<pid>.<thread>.tmp``, its process
+        gone) are removed first, so none lingers in the saves folder."""
+
+        def run() -> None:
+            _drop_stale_temps(Path(path))
+            self._write(Path(path), data)
+
+        await asyncio.to_thread(run)
 
     async def keep_copy(self, kind: str, rom_id: int, name: str, data: bytes) -> str:
         """Keep ``data`` as a new file under ``<root>/<kind>/<rom_id>/``; returns its path."""

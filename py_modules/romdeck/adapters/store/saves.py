@@ -169,6 +169,38 @@ class SqliteSaveStore:
         )
         return Backup(*rows[0]) if rows else None
 
+    async def negotiate_missing_on(self) -> str | None:
+        """The RomM version on which ``/api/sync/negotiate`` was missing, if any
+        (``save_meta`` key ``negotiate_missing_on``)."""
+        return await self._meta("negotiate_missing_on")
+
+    async def set_negotiate_missing_on(self, version: str | None) -> None:
+        """Remember (or with ``None`` forget) the RomM version without negotiate."""
+        if version is None:
+            await self._write("DELETE FROM save_meta WHERE key = 'negotiate_missing_on'")
+            return
+        await self._write(
+            "INSERT INTO save_meta (key, value) VALUES ('negotiate_missing_on', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (version,),
+        )
+
+    async def state_token(self, rom_id: int, file_name: str) -> str | None:
+        """A state's server version at its last sync (``save_meta`` ``state:<rom>:<name>``)."""
+        return await self._meta(f"state:{rom_id}:{file_name}")
+
+    async def set_state_token(self, rom_id: int, file_name: str, token: str | None) -> None:
+        """Remember (``None``: forget) a state's server version."""
+        key = f"state:{rom_id}:{file_name}"
+        if token is None:
+            await self._write("DELETE FROM save_meta WHERE key = ?", (key,))
+            return
+        await self._write(
+            "INSERT INTO save_meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, token),
+        )
+
     async def drop_backups(self, ids: Sequence[int]) -> None:
         """Forget backups (their files are removed by the caller)."""
         for backup_id in ids:
