@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from fakeromm.library import FakeLibrary
+from fakeromm.play_sessions import fake_play_sessions
 from fakeromm.saves import fake_saves
 from fakeromm.server import FakeRommServer
 from test_cli_play import Deck
@@ -72,8 +73,9 @@ async def test_the_launcher_downloads_before_and_uploads_after_with_the_backend_
     assert run.code == 0, run.out + run.err
     assert deck.launches() == [{"seen": "from the other deck"}]
     assert newest(deck) == b"written by the emulator"
-    sessions = (deck.tmp / "data" / "pending_sessions.jsonl").read_text().splitlines()
-    assert [json.loads(s)["rom_id"] for s in sessions] == [ROM]
+    # the session was kept first, then the headless after-exit run sent it to RomM
+    assert [r.rom_id for r in fake_play_sessions(deck.server).rows.values()] == [ROM]
+    assert not (deck.tmp / "data" / "pending_sessions.jsonl").exists()
     assert not (deck.tmp / "data" / "pending_saves.jsonl").exists()
     log = (deck.tmp / "data" / "launcher.log").read_text()
     assert "before-launch save sync exited 0" in log and "after-exit save sync exited 0" in log

@@ -84,11 +84,12 @@ async def test_a_session_the_launcher_kept_while_the_backend_was_down_reaches_ro
             )
         for rom_id in (1, 2):  # no socket: the backend is down
             assert (await launch(f"romdeck:{rom_id}", data_dir=data)).status == 0
-        assert len(pending_sessions(data)) == 2
+        # Each launcher kept its session, then its headless after-exit run delivered it
+        # (or, where that run could not reach RomM, left it for the backend).
         app.playtime.deliver_soon()  # what _main does at backend start
         app.playtime.deliver_soon()
         report = await app.playtime.settled()
-        assert report is not None and (report.delivered, report.queued) == (2, 0)
+        assert report is not None and report.queued == 0
         assert pending_sessions(data) == []
         assert (await app.playtime.deliver()).batches == 0
         assert len(fake_play_sessions(fake_romm).rows) == 2
