@@ -268,7 +268,7 @@ class Plugin:
 
     @result
     async def logout(self) -> dict[str, Any]:
-        self._app().account.logout()
+        await self._app().account.logout()
         return {}
 
     @result
@@ -305,7 +305,7 @@ class Plugin:
     async def save_selection(
         self, platform_ids: list[int], collection_ids: list[int]
     ) -> dict[str, Any]:
-        self._app().selection.save(platform_ids, collection_ids)
+        await self._app().selection.save(platform_ids, collection_ids)
         return {}
 
     @result

@@ -59,7 +59,7 @@ async def one(n_roms: int, n_covers: int) -> dict[str, float]:
         try:
             await app.account.login_password(url, "admin", "hunter2")
             platforms = await app.connect().list_platforms()
-            app.selection.save([p.id for p in platforms], [])
+            await app.selection.save([p.id for p in platforms], [])
             started = time.perf_counter()
             await app.bulk_import.start(
                 "12345678",

@@ -265,3 +265,23 @@ def test_save_settings_default_round_trip_and_a_wrong_type_is_corrupt(tmp_path: 
     (tmp_path / "settings.json").write_text(json.dumps(doc))
     with pytest.raises(CorruptFileError, match=r"saves\.states"):
         JsonSettingsStore(tmp_path / "settings.json").load()
+
+
+async def test_save_async_writes_off_the_event_loop_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The atomic write and its fsync of a callable's save never run on Decky's loop."""
+    import threading
+
+    store = JsonSettingsStore(tmp_path / "settings.json")
+    writers: list[int] = []
+    write = store._write_atomic  # pyright: ignore[reportPrivateUsage]
+
+    def spy(data: bytes) -> None:
+        writers.append(threading.get_ident())
+        write(data)
+
+    monkeypatch.setattr(store, "_write_atomic", spy)
+    await store.save_async(Settings(connection=Connection(url="https://r")))
+    assert writers and writers[0] != threading.get_ident()
+    assert JsonSettingsStore(tmp_path / "settings.json").load().connection.url == "https://r"

@@ -70,7 +70,7 @@ async def rig(
     plans: list[int] = []
     count_plans(app, plans)
     r = Rig(app, steam, fake_library, plans)
-    app.selection.save([r.platform("snes"), r.platform("gba")], [])
+    await app.selection.save([r.platform("snes"), r.platform("gba")], [])
     first = await r.sync()
     assert first.added > 0 and not first.failures
     yield r
@@ -102,7 +102,7 @@ async def test_a_rom_renamed_on_the_server_is_planned_and_reaches_steam(rig: Rig
 async def test_a_changed_selection_is_planned(rig: Rig):
     gba = rig.platform("gba")
     gone = {f"romdeck:{r.id}" for r in rig.library.roms.values() if r.platform_id == gba}
-    rig.app.selection.save([rig.platform("snes")], [])
+    await rig.app.selection.save([rig.platform("snes")], [])
     summary = await rig.sync()
     assert summary.removed == len(gone) > 0
     assert not gone & rig.ours().keys()

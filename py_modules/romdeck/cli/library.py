@@ -73,7 +73,7 @@ async def select(app: App, slugs: Sequence[str], collections: Sequence[int], out
         missing = [str(c) for c in collections if c not in known]
         if missing:
             raise InvalidInputError(f"Unknown collection id {', '.join(missing)}.")
-    app.selection.save([by_slug[s].id for s in slugs], collections)
+    await app.selection.save([by_slug[s].id for s in slugs], collections)
     names = sorted(by_slug[s].display_name for s in slugs) or ["nothing"]
     out.write(f"Selected: {', '.join(names)}.\n")
     return EXIT_OK

@@ -95,11 +95,11 @@ class AccountService:
             current, url=normalise_url(url), token="", verify_tls=verify_tls, ca_file=ca_file
         )
 
-    def _store(self, connection: Connection) -> None:
+    async def _store(self, connection: Connection) -> None:
         settings: Settings = self._settings.load()
         if settings.connection.url != connection.url:
             settings = replace(settings, selection=type(settings.selection)())
-        self._settings.save(replace(settings, connection=connection))
+        await self._settings.save_async(replace(settings, connection=connection))
 
     async def login_password(
         self, url: str, username: str, password: str, *, verify_tls: bool = True, ca_file: str = ""
@@ -118,7 +118,7 @@ class AccountService:
         token = await self._auth.create_client_token(
             connection, username=username, password=password, token_name=self._device_name
         )
-        self._store(replace(connection, token=token))
+        await self._store(replace(connection, token=token))
         self._server_version = info.version
         self._username = username
         warning = cleartext_password_warning(connection.url)
@@ -136,7 +136,7 @@ class AccountService:
         connection = replace(self._connection(url, verify_tls, ca_file), token=token)
         info = await self._auth.heartbeat(connection)
         self._username = await self._auth.check_token(connection)
-        self._store(connection)
+        await self._store(connection)
         self._server_version = info.version
         return info
 
@@ -223,7 +223,7 @@ class AccountService:
             )
         self._pending = replace(pending, next_poll_at=now + interval)
         if poll.status is DevicePollStatus.APPROVED:
-            self._store(replace(pending.connection, token=poll.token))
+            await self._store(replace(pending.connection, token=poll.token))
             self._pending = None
             self._username = None  # the approving user is learnt from GET /api/users/me
         elif poll.status in (DevicePollStatus.DENIED, DevicePollStatus.EXPIRED):
@@ -247,8 +247,10 @@ class AccountService:
             wait = pending.next_poll_at - self._clock.monotonic() if pending else 1.0
             await self._clock.sleep(max(wait, 0.05))
 
-    def logout(self) -> None:
+    async def logout(self) -> None:
         """Forget the token (the URL and selection stay)."""
         settings = self._settings.load()
-        self._settings.save(replace(settings, connection=replace(settings.connection, token="")))
+        await self._settings.save_async(
+            replace(settings, connection=replace(settings.connection, token=""))
+        )
         self._username = None

@@ -269,6 +269,10 @@ class SettingsStore(Protocol):
 
     def save(self, settings: Settings) -> None: ...
 
+    async def save_async(self, settings: Settings) -> None:
+        """:meth:`save` off the event loop (what services call)."""
+        ...
+
 
 class SyncRunLog(Protocol):
     """Sync runs recorded in the state database (work done off the event loop).

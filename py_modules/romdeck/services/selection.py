@@ -28,13 +28,15 @@ class SelectionService:
         """The saved selection (memory after the settings' first read)."""
         return self._settings.load().selection
 
-    def save(self, platform_ids: Iterable[object], collection_ids: Iterable[object]) -> Selection:
+    async def save(
+        self, platform_ids: Iterable[object], collection_ids: Iterable[object]
+    ) -> Selection:
         """Replace the selection with these RomM platform and collection ids; keep the rest.
 
         Raises ``InvalidInputError`` (nothing saved) when an id is not a whole number >= 0.
         """
         selection = Selection(_ids(platform_ids, "platform"), _ids(collection_ids, "collection"))
-        self._settings.save(replace(self._settings.load(), selection=selection))
+        await self._settings.save_async(replace(self._settings.load(), selection=selection))
         return selection
 
 

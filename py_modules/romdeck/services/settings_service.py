@@ -56,7 +56,7 @@ class SettingsService:
         if ca_file and ca_file != current.connection.ca_file:
             await self._check_ca_file(ca_file)
         if updated != current:
-            self._store.save(updated)
+            await self._store.save_async(updated)
         return updated
 
     async def _check_ca_file(self, path: str) -> None:

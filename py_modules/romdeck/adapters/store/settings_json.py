@@ -18,6 +18,7 @@ holds the RomM token: it is written mode 0600 and its content is never logged.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -266,6 +267,11 @@ class JsonSettingsStore:
             self._write_atomic(data)
             self._cached = (self._stamp(), parse_settings(doc))
         log.info("Settings saved to %s", self.path)
+
+    async def save_async(self, settings: Settings) -> None:
+        """:meth:`save` in a worker thread (the atomic write and its fsync stay off the
+        event loop); the same errors."""
+        await asyncio.to_thread(self.save, settings)
 
     def _upgrade(self, doc: dict[str, Any]) -> dict[str, Any]:
         version = doc.get("version")
