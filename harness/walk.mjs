@@ -260,6 +260,8 @@ await step("save-conflict", async () => {
   await saves.getByRole("button", { name: "Sync saves now" }).click();
   const alert = saves.getByText("changed here and on RomM.");
   await alert.waitFor({ timeout: LONG });
+  // the game's summary says so too (it must never read "up to date" while in conflict)
+  await saves.getByLabel(`saves ${state.rom.rom_id}`).getByText(/1 conflict/).waitFor({ timeout: SHORT });
   await screenshot("save-conflict");
   await saves.getByRole("button", { name: "Keep this Deck's" }).click();
   await alert.waitFor({ state: "detached", timeout: LONG });

@@ -137,3 +137,21 @@ describe("useApplyPlan", () => {
     expect(next.mock.calls.length).toBe(calls);
   });
 });
+
+describe("LibrarySection collections", () => {
+  it("lists collections under their own heading, after the platforms", () => {
+    render(
+      <LibrarySection
+        {...props({ collections: [{ id: 9, name: "Steam Deck Picks", rom_count: 3, selected: false }] })}
+      />,
+    );
+    const heading = screen.getByText("Collections");
+    const pick = screen.getByLabelText("Steam Deck Picks (3)");
+    expect(heading.compareDocumentPosition(pick) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+  });
+
+  it("shows no heading when the server has no collections", () => {
+    render(<LibrarySection {...props({ collections: [] })} />);
+    expect(screen.queryByText("Collections")).toBeNull();
+  });
+});

@@ -90,7 +90,16 @@ export function LibrarySection(props: LibrarySectionProps) {
         </PanelSectionRow>
       )}
       {platforms && <Choices items={platforms} kind="platform" onToggle={props.onToggle} />}
-      {collections && collections.length > 0 && <Choices items={collections} kind="collection" onToggle={props.onToggle} />}
+      {collections && collections.length > 0 && (
+        <>
+          <PanelSectionRow>
+            <div style={{ fontSize: "12px", fontWeight: "bold", textTransform: "uppercase", opacity: 0.7 }}>
+              Collections
+            </div>
+          </PanelSectionRow>
+          <Choices items={collections} kind="collection" onToggle={props.onToggle} />
+        </>
+      )}
       <PanelSectionRow>
         <ButtonItem
           layout="below"

@@ -47,7 +47,7 @@ describe("SavesSection", () => {
     const onResolve = vi.fn();
     render(<SavesSection {...props({ onResolve })} />);
     const box = screen.getByLabelText("saves 4");
-    expect(box.textContent).toContain("Pokémon Emerald: 1 to upload");
+    expect(box.textContent).toContain("Pokémon Emerald: 1 conflict, 1 to upload");
     expect(box.textContent).toContain("Last sync 2026-11-30 21:04");
     expect(screen.getByRole("alert").textContent).toBe("Pokemon Emerald.srm changed here and on RomM.");
     fireEvent.click(screen.getByText("Keep this Deck's"));
@@ -82,6 +82,11 @@ describe("SavesSection", () => {
 
   it("words a game with nothing pending", () => {
     expect(pendingWords({ ...game, files: [] })).toBe("up to date");
+  });
+
+  it("never calls a game in conflict up to date", () => {
+    expect(pendingWords(game)).toBe("1 conflict, 1 to upload");
+    expect(pendingWords({ ...game, files: [game.files[0]] })).toBe("1 conflict");
   });
 });
 

@@ -17,10 +17,12 @@ export interface SavesSectionProps {
   onRestore: (backupId: number) => void;
 }
 
-/** "2 to upload, 1 to download" or "up to date". */
+/** "1 conflict, 2 to upload, 1 to download" or "up to date". */
 export function pendingWords(game: GameSaves): string {
   const count = (state: string) => game.files.filter((f) => f.state === state).length;
+  const conflicts = count("conflict");
   const parts = [
+    [conflicts, conflicts === 1 ? "conflict" : "conflicts"],
     [count("upload"), "to upload"],
     [count("download"), "to download"],
   ].filter(([n]) => (n as number) > 0);
