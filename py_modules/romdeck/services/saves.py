@@ -211,10 +211,7 @@ class SaveService:
             device = await self._register()
             saves = await self._server.list_saves(rom_id, device_id=device)
         files = [(path, await self._files.read(path)) for path in target.paths]
-        negotiation = None
-        if await self._any_transfer(rom_id, files, saves):  # RomM can only make it safer
-            present = [f for _, f in files if f is not None]
-            negotiation = await self._negotiate(target, present, device)
+        negotiation = await self._negotiate(target, [f for _, f in files if f is not None], device)
         run = _Run(None if negotiation is None else negotiation.session_id)
         for path, local in files:
             op = None
@@ -229,23 +226,6 @@ class SaveService:
         if self._states is not None and self._states.enabled():
             report.actions.update(await self._states.sync_rom(rom_id))
         return report
-
-    async def _any_transfer(
-        self, rom_id: int, files: list[tuple[str, LocalSave | None]], saves: list[ServerSave]
-    ) -> bool:
-        """Whether our own check wants an upload or download of any file (else nothing can
-        be made safer by negotiating, and a no-change check costs one request)."""
-        for path, local in files:
-            remote = newest_in_slot(saves, basename(path))
-            base = await self._store.baseline(rom_id, basename(path))
-            verdict = decide(
-                local.md5 if local else None,
-                remote.content_hash if remote else None,
-                base.content_hash if base else None,
-            )
-            if verdict.action in (SaveAction.UPLOAD, SaveAction.DOWNLOAD):
-                return True
-        return False
 
     async def _negotiate(
         self, target: SaveTarget, locals_: list[LocalSave], device: str
