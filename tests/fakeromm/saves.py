@@ -328,4 +328,5 @@ class FakeSaves:
     async def _hang(self) -> None:
         """Signal ``stalled`` and wait until the client goes away (the handler is cancelled)."""
         self.stalled.set()
-        await asyncio.Event().wait()
+        await asyncio.sleep(30)  # bounded: a server stop never waits on a hung handler
+        raise ConnectionResetError("stalled transfer given up")
