@@ -225,7 +225,7 @@ class FakeSaves:
             return _detail(404, f"Rom with id '{rom_id}' not found")
         if self.stall_upload_at is not None:
             await request.content.readexactly(self.stall_upload_at)
-            await self._hang()
+            await self._hang(request)
         form = await request.post()
         part = form.get("saveFile")
         if not isinstance(part, web.FileField):
@@ -310,7 +310,7 @@ class FakeSaves:
             response.content_type = "application/octet-stream"
             await response.prepare(request)
             await response.write(row.content[: self.stall_download_at])
-            await self._hang()
+            await self._hang(request)
         return web.Response(body=row.content, content_type="application/octet-stream")
 
     async def downloaded(self, request: web.Request) -> web.StreamResponse:
@@ -325,8 +325,18 @@ class FakeSaves:
         self.synced[(row.id, str(device_id))] = self.now()
         return web.json_response(self.render(row, str(device_id)))
 
-    async def _hang(self) -> None:
-        """Signal ``stalled`` and wait until the client goes away (the handler is cancelled)."""
+    async def _hang(self, request: web.Request) -> None:
+        """Signal ``stalled`` and wait until the client goes away (its connection closed),
+        at most 30 s, so a server stop never waits on a hung handler."""
         self.stalled.set()
-        await asyncio.sleep(30)  # bounded: a server stop never waits on a hung handler
+        try:  # keep reading what the client sends (nothing is stored), so its going away is seen
+            while await asyncio.wait_for(request.content.read(65536), 30):
+                pass
+        except (OSError, TimeoutError):
+            pass
+        for _ in range(600):
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                break
+            await asyncio.sleep(0.05)
         raise ConnectionResetError("stalled transfer given up")
