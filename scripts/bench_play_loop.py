@@ -32,7 +32,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import logging
 import os
 import random
 import subprocess
@@ -40,7 +39,6 @@ import sys
 import tempfile
 import threading
 import time
-import types
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -48,17 +46,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "py_modules"), str(REPO), str(REPO / "tests")]
 
+from bench_panel_sync import LoopLag, ok, percentile, stub_decky  # noqa: E402
+
 MIB = 1024 * 1024
 TARGET_STALL_MS = 50.0
 SCENARIOS = ("quiet", "sync")
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The ``q`` quantile (0..1) of ``values`` (nearest rank); 0.0 when empty."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
 # --- the server process ---------------------------------------------------------------------
@@ -90,29 +82,6 @@ async def serve(downloads: int, size: int, chunk_delay: float) -> None:
 # --- the backend process --------------------------------------------------------------------
 
 
-class LoopLag:
-    """Sleeps ``interval`` s in a loop and records how late each wake-up is (seconds)."""
-
-    def __init__(self, interval: float = 0.005) -> None:
-        self.interval = interval
-        self.lags: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            before = time.perf_counter()
-            await asyncio.sleep(self.interval)
-            self.lags.append(max(0.0, time.perf_counter() - before - self.interval))
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-
 class Poller:
     """Calls one callable every ``every`` s; records due → answer latency (s)."""
 
@@ -139,25 +108,6 @@ class Poller:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-
-
-def stub_decky() -> types.ModuleType:
-    """The ``decky`` module Decky Loader provides, reduced to a logger and ``emit``."""
-    decky = types.ModuleType("decky")
-    decky.logger = logging.getLogger("decky-bench")  # type: ignore[attr-defined]
-
-    async def emit(_event: str, *_args: Any) -> None:
-        return None
-
-    decky.emit = emit  # type: ignore[attr-defined]
-    return decky
-
-
-async def ok(call: Any) -> Any:
-    answer = await call
-    if not answer["ok"]:
-        raise SystemExit(f"callable failed: {answer['error']}")
-    return answer["data"]
 
 
 class ThreadCount:

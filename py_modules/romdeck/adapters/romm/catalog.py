@@ -19,7 +19,6 @@ from romdeck.adapters.romm.http import (
     SslSetting,
     decode_json,
     server_path_url,
-    tls_context,
 )
 from romdeck.domain.models import Collection, Platform, RomDetail, RomPage, ServerInfo
 from romdeck.domain.settings import Connection
@@ -57,12 +56,7 @@ class AiohttpRommClient:
         *,
         retry: RetryPolicy | None = None,
     ) -> None:
-        ssl_setting = tls_context(
-            connection.verify_tls, connection.ca_file, https=connection.url.startswith("https:")
-        )
-        self._http = RommHttp(
-            session, connection, ssl_setting=ssl_setting, retry=retry or RetryPolicy()
-        )
+        self._http = RommHttp.for_connection(session, connection, retry)
         self._token = connection.token
 
     @property

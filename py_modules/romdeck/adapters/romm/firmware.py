@@ -12,7 +12,7 @@ from yarl import URL
 from romdeck.adapters.files.download import AiohttpDownloader
 from romdeck.adapters.romm import parse
 from romdeck.adapters.romm.catalog import TOKEN_REJECTED
-from romdeck.adapters.romm.http import USER_AGENT, RetryPolicy, RommHttp, tls_context
+from romdeck.adapters.romm.http import USER_AGENT, RetryPolicy, RommHttp
 from romdeck.domain.downloads import DownloadProgress
 from romdeck.domain.firmware import ServerFirmware
 from romdeck.domain.models import Platform
@@ -39,11 +39,7 @@ class AiohttpRommFirmware:
         *,
         retry: RetryPolicy | None = None,
     ) -> None:
-        https = connection.url.startswith("https:")
-        ssl_setting = tls_context(connection.verify_tls, connection.ca_file, https=https)
-        self._http = RommHttp(
-            session, connection, ssl_setting=ssl_setting, retry=retry or RetryPolicy()
-        )
+        self._http = RommHttp.for_connection(session, connection, retry)
         self._token = connection.token
         self._downloader = downloader
 

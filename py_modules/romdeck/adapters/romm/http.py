@@ -230,6 +230,20 @@ class RommHttp:
             multiplier=retry.initial_wait, max=retry.max_wait
         ) + tenacity.wait_random(0, retry.jitter)
 
+    @classmethod
+    def for_connection(
+        cls,
+        session: aiohttp.ClientSession,
+        connection: Connection,
+        retry: RetryPolicy | None = None,
+    ) -> RommHttp:
+        """A client of ``connection``'s server with its TLS setting (:func:`tls_context`:
+        the cached context, read once per CA file) and ``retry`` (default policy).
+        Raises ``TlsError`` for an unreadable ``ca_file``."""
+        https = connection.url.startswith("https:")
+        ssl_setting = tls_context(connection.verify_tls, connection.ca_file, https=https)
+        return cls(session, connection, ssl_setting=ssl_setting, retry=retry or RetryPolicy())
+
     def url(self, path: str) -> URL:
         """Absolute URL of an API path such as ``/api/roms`` (ASCII, already safe)."""
         return URL(self.base + path, encoded=True)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import aiohttp
 
-from romdeck.adapters.romm.http import RetryPolicy, RommHttp, decode_json, describe, tls_context
+from romdeck.adapters.romm.http import RetryPolicy, RommHttp, decode_json, describe
 from romdeck.domain.play_sessions import BatchRefused, IngestReply, IngestResult, ServerSession
 from romdeck.domain.settings import Connection
 from romdeck.errors import BadResponseError, NotConfiguredError
@@ -75,11 +75,7 @@ class AiohttpRommPlaySessions:
         *,
         retry: RetryPolicy | None = None,
     ) -> None:
-        https = connection.url.startswith("https:")
-        ssl_setting = tls_context(connection.verify_tls, connection.ca_file, https=https)
-        self._http = RommHttp(
-            session, connection, ssl_setting=ssl_setting, retry=retry or RetryPolicy()
-        )
+        self._http = RommHttp.for_connection(session, connection, retry)
         self._token = connection.token
 
     async def ingest(

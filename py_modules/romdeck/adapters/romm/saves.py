@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import aiohttp
 
 from romdeck import __version__
-from romdeck.adapters.romm.http import Reply, RetryPolicy, RommHttp, decode_json, tls_context
+from romdeck.adapters.romm.http import Reply, RetryPolicy, RommHttp, decode_json
 from romdeck.domain.save_negotiate import (
     NegotiateSave,
     Negotiation,
@@ -126,11 +126,7 @@ class AiohttpRommSaves:
         *,
         retry: RetryPolicy | None = None,
     ) -> None:
-        https = connection.url.startswith("https:")
-        ssl_setting = tls_context(connection.verify_tls, connection.ca_file, https=https)
-        self._http = RommHttp(
-            session, connection, ssl_setting=ssl_setting, retry=retry or RetryPolicy()
-        )
+        self._http = RommHttp.for_connection(session, connection, retry)
         self._token = connection.token
 
     async def register_device(self, *, install_id: str, hostname: str, name: str) -> str:

@@ -11,7 +11,7 @@ import hashlib
 
 import aiohttp
 
-from romdeck.adapters.romm.http import RetryPolicy, RommHttp, decode_json, tls_context
+from romdeck.adapters.romm.http import RetryPolicy, RommHttp, decode_json
 from romdeck.adapters.romm.saves import MAX_SAVE_BYTES, TOKEN_REJECTED
 from romdeck.domain.save_sync import ServerSave
 from romdeck.domain.settings import Connection
@@ -43,11 +43,7 @@ class AiohttpRommStates:
         self, session: aiohttp.ClientSession, connection: Connection, *,
         retry: RetryPolicy | None = None,
     ) -> None:  # fmt: skip
-        https = connection.url.startswith("https:")
-        ssl_setting = tls_context(connection.verify_tls, connection.ca_file, https=https)
-        self._http = RommHttp(
-            session, connection, ssl_setting=ssl_setting, retry=retry or RetryPolicy()
-        )
+        self._http = RommHttp.for_connection(session, connection, retry)
         self._token = connection.token
 
     async def list_states(self, rom_id: int) -> list[ServerSave]:
